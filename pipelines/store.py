@@ -1,0 +1,194 @@
+"""DuckDB: versioned migrations, views, and the one-transaction load of a run."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from pipelines.settings import REPO_ROOT
+
+SQL_DIR = REPO_ROOT / "sql"
+CONTENT_TABLES = ("articles", "mentions", "claims")
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process holds the DuckDB file."""
+
+
+def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0):
+    """Open the database (migrated, views current). DuckDB allows one writing process: while another
+    holds the file we wait up to wait_seconds, then fail with a message naming the file."""
+    import duckdb
+
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise DatabaseBusy(f"{path}: database is in use by another process ({exc})") from exc
+            time.sleep(0.5)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def migrate(con) -> list[str]:
+    """Apply sql/migrations/NNN_*.sql not yet recorded in schema_version, each in its own transaction,
+    then (re)create every view in sql/views/. Returns the migrations applied."""
+    con.execute("create table if not exists schema_version (version integer primary key, name varchar, "
+                "applied_at timestamp default current_timestamp)")
+    done = {row[0] for row in con.execute("select version from schema_version").fetchall()}
+    applied = []
+    for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+        version = int(path.name.split("_", 1)[0])
+        if version in done:
+            continue
+        con.begin()
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("insert into schema_version (version, name) values (?, ?)", [version, path.stem])
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        applied.append(path.stem)
+    for path in sorted((SQL_DIR / "views").glob("*.sql")):
+        con.execute(f"create or replace view {path.stem} as\n{path.read_text(encoding='utf-8')}")
+    return applied
+
+
+def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[dict], alert_rows_fn=None,
+             content: bool = True) -> dict:
+    """Write one run in a single transaction: its articles (and their mentions and claims) replace the
+    rows the same run wrote before and any older copy of the same articles; entities are recomputed
+    from their mentions; dq_results and fetch_log for the run are replaced; new alerts are added.
+
+    A failure anywhere rolls the whole run back: the database stays as it was.
+
+    Args:
+        con: a read-write connection.
+        run: the runs row (run_id, kind, logical_date, window_start, window_end, started_at, status, counts).
+        frames: DataFrames for articles, entities, mentions, claims.
+        dq_rows, log_rows: dq_results and fetch_log rows for the run.
+        alert_rows_fn: called with the connection inside the transaction after the content is written;
+            returns the alert rows to add (existing alert ids are kept as they are).
+        content: False for a quarantined batch: the content tables keep what they had.
+
+    Returns:
+        Counts of what was written.
+    """
+    import pandas as pd
+
+    run_id = run["run_id"]
+    articles = frames["articles"]
+    entities = frames["entities"]
+    con.begin()
+    try:
+        if content:
+            _replace_content(con, run_id, frames)
+        con.execute("delete from dq_results where run_id = $run", {"run": run_id})
+        if dq_rows:
+            con.register("batch_dq", pd.DataFrame(dq_rows))
+            con.execute("insert into dq_results by name select * from batch_dq")
+        con.execute("delete from fetch_log where run_id = $run", {"run": run_id})
+        if log_rows:
+            con.register("batch_log", pd.DataFrame(log_rows))
+            con.execute("insert into fetch_log by name select * from batch_log")
+        new_alerts = 0
+        if content and alert_rows_fn is not None:
+            alerts = alert_rows_fn(con)
+            if alerts:
+                con.register("batch_alerts", pd.DataFrame(alerts))
+                before = con.execute("select count(*) from alerts").fetchone()[0]
+                con.execute("insert into alerts by name select * from batch_alerts on conflict do nothing")
+                new_alerts = con.execute("select count(*) from alerts").fetchone()[0] - before
+        row = dict(run, counts=json.dumps(run.get("counts") or {}, sort_keys=True))
+        con.execute("delete from runs where run_id = $run", {"run": run_id})
+        con.register("batch_run", pd.DataFrame([row]))
+        con.execute("insert into runs by name select * from batch_run")
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return {"articles": len(articles), "entities": len(entities), "alerts_new": new_alerts}
+
+
+def _replace_content(con, run_id: str, frames: dict) -> None:
+    con.register("batch_articles", frames["articles"][["article_id"]])
+    stale = "select article_id from articles where run_id = $run union select article_id from batch_articles"
+    touched = {r[0] for r in con.execute(
+        f"select distinct entity_id from mentions where article_id in ({stale})", {"run": run_id}).fetchall()}
+    for table in ("mentions", "claims", "articles"):
+        con.execute(f"delete from {table} where article_id in ({stale})", {"run": run_id})
+    for table in CONTENT_TABLES:
+        df = frames[table]
+        if len(df):
+            con.register("batch_rows", df)
+            con.execute(f"insert into {table} by name select * from batch_rows")
+            con.unregister("batch_rows")
+    entities = frames["entities"]
+    touched |= set(entities["entity_id"])
+    if len(entities):
+        con.register("batch_entities", entities)
+        con.execute("""
+            insert or replace into entities by name
+            select entity_id, name, type, []::varchar[] as aliases, country_code, latitude, longitude,
+                   geonames_id, precision
+            from batch_entities""")
+    _refresh_entities(con, sorted(touched))
+
+
+def _refresh_entities(con, entity_ids: list[str]) -> None:
+    """An entity's name is its most frequent full form; its aliases are the other names its mentions
+    used; an entity no mention points at any more is removed. Derived from mentions, so the result
+    does not depend on the order runs were loaded in."""
+    if not entity_ids:
+        return
+    con.execute("create or replace temp table touched as select unnest($ids::varchar[]) as entity_id",
+                {"ids": entity_ids})
+    con.execute("""
+        delete from entities
+        where entity_id in (select entity_id from touched)
+          and entity_id not in (select entity_id from mentions)""")
+    con.execute("""
+        with forms as (
+            select m.entity_id, m.form, count(*) as n
+            from mentions as m
+            where m.entity_id in (select entity_id from touched)
+            group by m.entity_id, m.form
+        ),
+        best as (
+            select entity_id, arg_max(form, n * 1000000 + length(form)) as name
+            from forms
+            group by entity_id
+        ),
+        variants as (
+            select m.entity_id, list(distinct regexp_replace(m.surface, '\\s+', ' ', 'g') order by 1) as names
+            from mentions as m
+            where m.entity_id in (select entity_id from touched)
+            group by m.entity_id
+        )
+        update entities
+        set name = best.name,
+            aliases = list_filter(variants.names, lambda x: x <> best.name)
+        from best, variants
+        where entities.entity_id = best.entity_id and variants.entity_id = best.entity_id""")
+    con.execute("drop table touched")
+
+
+def query(con, sql: str, params: dict | None = None):
+    """Run one statement and return (column names, rows)."""
+    cur = con.execute(sql, params or {})
+    if cur.description is None:
+        return [], []
+    return [d[0] for d in cur.description], cur.fetchall()
+
+
+def is_read_only_sql(sql: str) -> bool:
+    return bool(re.match(r"^\s*(select|with|describe|show|summarize|pragma|explain|from)\b", sql, re.I))
