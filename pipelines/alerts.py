@@ -128,16 +128,16 @@ def deliver_pending(con, alerts_file: Path) -> dict:
     cols, rows = _pending(con)
     if not rows:
         return {"sent": 0, "failed": 0}
-    alerts_file.parent.mkdir(parents=True, exist_ok=True)
-    present = set()
-    if alerts_file.exists():
-        for line in alerts_file.read_text(encoding="utf-8").splitlines():
-            try:
-                present.add(json.loads(line)["alert_id"])
-            except (ValueError, KeyError):
-                continue
     sent, failed = [], []
     try:
+        alerts_file.parent.mkdir(parents=True, exist_ok=True)
+        present = set()
+        if alerts_file.exists():
+            for line in alerts_file.read_text(encoding="utf-8").splitlines():
+                try:
+                    present.add(json.loads(line)["alert_id"])
+                except (ValueError, KeyError):
+                    continue
         with alerts_file.open("a", encoding="utf-8") as out:
             for row in rows:
                 record = dict(zip(cols, row, strict=True))

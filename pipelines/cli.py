@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -77,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Start the demo news server on 127.0.0.1, run newsmon_daily for the "
                                     "date against it with the demo watchlist, print the summary, stop.")
     sp.add_argument("--date", default="2026-11-24", help="logical date, YYYY-MM-DD (default 2026-11-24)")
+    sp.add_argument("--port", type=int, default=8765,
+                    help="port for the demo server on 127.0.0.1 (default 8765; article URLs, and so their ids, "
+                         "include it, so keep it fixed for reruns to be idempotent)")
     db_option(sp)
     sp.set_defaults(func=cmd_demo)
     return p
@@ -123,7 +127,11 @@ def cmd_demo(s: Settings, args) -> int:
     from pipelines import demo
 
     date = _parse_date(args.date)
-    with demo.DemoServer() as url:
+    try:
+        server = demo.DemoServer(port=args.port)
+    except OSError as exc:
+        raise CliError(f"cannot serve the demo on 127.0.0.1:{args.port}: {exc.strerror} (try --port)") from exc
+    with server as url:
         sources = demo.write_sources(s.data_dir / "demo" / "sources.yaml", url)
         s = dataclasses.replace(s, sources_path=sources, watchlist_path=REPO_ROOT / "demo" / "watchlist.yaml",
                                 grace_days=max(s.grace_days, 7.0))
@@ -162,6 +170,7 @@ def run_dag(s: Settings, date: datetime) -> dict:
             subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, stdout=log,
                            stderr=subprocess.STDOUT, check=True)
         rid = _run_id_for(date)
+        shutil.rmtree(s.staging_dir / rid, ignore_errors=True)  # progress must not read a previous run's files
         reporter = _Reporter(f"{DAG_ID} {date:%Y-%m-%d}")
         cmd = [sys.executable, str(REPO_ROOT / "scripts" / "run_dag.py"), DAG_ID, date.strftime("%Y-%m-%dT00:00:00Z")]
         with reporter:
@@ -237,7 +246,7 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
     keys = [("fetched", "fetched"), ("fetch failures", "fetch_failed"), ("unreadable", "extract_failed"),
             ("kept", "kept"), ("duplicates", "duplicates"), ("entities", "entities"), ("mentions", "mentions"),
             ("claims", "claims"), ("checks passed", "checks_passed"), ("checks failed", "checks_failed"),
-            ("new alerts", "alerts_new"), ("alerts sent", "alerts_sent")]
+            ("alerts", "alerts"), ("alerts sent", "alerts_sent"), ("alerts pending", "alerts_pending")]
     print(f"\nRun {rid}: " + ", ".join(f"{label} {counts.get(k, 0)}" for label, k in keys))
     if counts.get("quarantined"):
         print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")

@@ -115,6 +115,7 @@ def from_doc(article_id: str, text: str, doc, title: str | None = None,
             continue
         spans.append([start, end, etype, ent.label_])
     _fix_types(text, spans)
+    spans = _add_missed_surnames(text, spans)
     forms = _link_short_forms(text, spans)
     alias = aliases()
     mentions, entities = [], {}
@@ -175,6 +176,7 @@ def _fix_types(text: str, spans: list[list]) -> None:
     """Gazetteer and article context over the model's label: a known place tagged PERSON or ORG is a
     LOCATION (Kiev, Crimea); a place-tagged surname of a person named in the article is that PERSON."""
     surnames = {text[s:e].split()[-1] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) > 1}
+    lone = {text[s:e] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) == 1}
     known = _known_names()
     for span in spans:
         surface = text[span[0]:span[1]]
@@ -188,6 +190,28 @@ def _fix_types(text: str, spans: list[list]) -> None:
             span[2] = "LOCATION"
         elif span[2] != "PERSON" and len(surface.split()) == 1 and surface in surnames:
             span[2] = "PERSON"
+        elif (span[2] != "PERSON" and 1 < len(surface.split()) <= 3 and surface.split()[-1] in lone
+              and not geo.is_place(surface, 15_000)):
+            span[2] = "PERSON"  # "Tomas Okafor" read as a place, while "Okafor" alone is a person
+
+
+def _add_missed_surnames(text: str, spans: list[list]) -> list[list]:
+    """The model often misses a surname standing alone ("Okafor said ..."); once the article has named
+    the person in full, every other capitalised use of that surname is the same person."""
+    owners: dict[str, set[str]] = {}
+    for s, e, t, _ in spans:
+        words = text[s:e].split()
+        if t == "PERSON" and len(words) > 1 and len(words[-1]) >= 3:
+            owners.setdefault(words[-1], set()).add(" ".join(words))
+    covered = [(s, e) for s, e, _, _ in spans]
+    extra = []
+    for surname, full in owners.items():
+        if len(full) != 1 or geo.is_place(surname, 15_000):
+            continue
+        for m in re.finditer(rf"(?<![\w'’-]){re.escape(surname)}(?![\w-])", text):
+            if not any(s <= m.start() < e for s, e in covered):
+                extra.append([m.start(), m.end(), "PERSON", "SURNAME"])
+    return sorted(spans + extra, key=lambda sp: sp[0])
 
 
 @functools.cache

@@ -214,17 +214,20 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
         written = store.load_run(con, row, tables, dq, log_rows, alert_rows, content=not blocked)
     finally:
         con.close()
-    return _finish_stage(run, "load", {"alerts_new": written["alerts_new"], "quarantined": int(bool(blocked))})
+    return _finish_stage(run, "load", {"alerts": written["alerts"], "quarantined": int(bool(blocked))})
 
 
 def deliver(s: Settings, run: dict) -> dict:
     """Send every pending alert, then record the run's final counts and finish time."""
     con = store.connect(s.db_path)
     try:
-        result = alerts.deliver_pending(con, s.alerts_file)
-        counts = _counts(run) | {"alerts_sent": result["sent"], "alerts_failed": result["failed"]}
-        _write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": result["sent"],
-                                                                 "alerts_failed": result["failed"]})
+        alerts.deliver_pending(con, s.alerts_file)
+        # The run's own alerts and where they stand: the same on a rerun, unlike what one call delivered.
+        sent, waiting = con.execute(
+            "select count(*) filter (where status = 'sent'), count(*) filter (where status <> 'sent') "
+            "from alerts where run_id = $r", {"r": run["run_id"]}).fetchone()
+        _write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": sent, "alerts_pending": waiting})
+        counts = _counts(run)
         con.execute("update runs set counts = $c, finished_at = $f where run_id = $r",
                     {"c": json.dumps(counts, sort_keys=True), "r": run["run_id"],
                      "f": datetime.now(UTC).replace(tzinfo=None)})

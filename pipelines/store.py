@@ -100,14 +100,11 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
         if log_rows:
             con.register("batch_log", pd.DataFrame(log_rows))
             con.execute("insert into fetch_log by name select * from batch_log")
-        new_alerts = 0
-        if content and alert_rows_fn is not None:
-            alerts = alert_rows_fn(con)
-            if alerts:
-                con.register("batch_alerts", pd.DataFrame(alerts))
-                before = con.execute("select count(*) from alerts").fetchone()[0]
-                con.execute("insert into alerts by name select * from batch_alerts on conflict do nothing")
-                new_alerts = con.execute("select count(*) from alerts").fetchone()[0] - before
+        alerts = alert_rows_fn(con) if content and alert_rows_fn is not None else []
+        if alerts:
+            # An alert id already present (a rerun, a backfill) keeps its row and its delivery status.
+            con.register("batch_alerts", pd.DataFrame(alerts))
+            con.execute("insert into alerts by name select * from batch_alerts on conflict do nothing")
         row = dict(run, counts=json.dumps(run.get("counts") or {}, sort_keys=True))
         con.execute("delete from runs where run_id = $run", {"run": run_id})
         con.register("batch_run", pd.DataFrame([row]))
@@ -116,7 +113,7 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
     except Exception:
         con.rollback()
         raise
-    return {"articles": len(articles), "entities": len(entities), "alerts_new": new_alerts}
+    return {"articles": len(articles), "entities": len(entities), "alerts": len(alerts)}
 
 
 def _replace_content(con, run_id: str, frames: dict) -> None:
@@ -164,12 +161,12 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
             group by m.entity_id, m.form
         ),
         best as (
-            select entity_id, arg_max(form, n * 1000000 + length(form)) as name
+            select entity_id, first(form order by n desc, length(form) desc, form) as name
             from forms
             group by entity_id
         ),
         variants as (
-            select m.entity_id, list(distinct regexp_replace(m.surface, '\\s+', ' ', 'g') order by 1) as names
+            select m.entity_id, list_sort(list(distinct regexp_replace(m.surface, '\\s+', ' ', 'g'))) as names
             from mentions as m
             where m.entity_id in (select entity_id from touched)
             group by m.entity_id

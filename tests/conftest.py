@@ -1,0 +1,76 @@
+"""Shared fixtures: settings in a temporary data folder, real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import REPO_ROOT, Settings
+
+SHARED = REPO_ROOT.parent / "shared"
+SEED = SHARED / "seeds" / "000_6ef03a1e55de8844.txt"
+
+
+def needs_shared(path: Path):
+    """Skip (with the reason) where the workplace's shared data is absent, as in a user's clone."""
+    return pytest.mark.skipif(not path.exists(), reason=f"{path} is not present (shared evaluation data)")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    data = tmp_path / "data"
+    return Settings.from_env({
+        "NEWSMON_DATA_DIR": str(data),
+        "NEWSMON_SOURCES": str(tmp_path / "sources.yaml"),
+        "NEWSMON_WATCHLIST": str(tmp_path / "watchlist.yaml"),
+    })
+
+
+class Site:
+    """A loopback HTTP server whose routes a test sets: path -> (status, content type, body bytes)."""
+
+    def __init__(self):
+        routes = self.routes = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                status, ctype, body = routes.get(self.path, (404, "text/plain", b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def add(self, path: str, body: bytes | str, ctype: str = "text/html; charset=utf-8", status: int = 200):
+        self.routes[path] = (status, ctype, body.encode() if isinstance(body, str) else body)
+        return self.url + path
+
+
+@pytest.fixture
+def site():
+    s = Site()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def page(title: str, paragraphs: list[str], published: str = "2026-11-24T09:00:00Z", site_name: str = "Test Gazette"):
+    """An article page shaped like a real news site's: header, cookie notice, story, footer."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} | {site_name}</title>
+<meta property="og:title" content="{title}"><meta property="og:site_name" content="{site_name}">
+<meta property="article:published_time" content="{published}"></head><body>
+<header><div class="brand">{site_name}</div><nav><a href="/">Home</a> <a href="/world">World</a></nav></header>
+<div class="cookie">This website uses cookies to improve your experience. Accept Read More</div>
+<main><article><h1>{title}</h1><p class="byline">By Staff Reporter</p>{body}</article></main>
+<footer>Copyright 2026 {site_name}. All rights reserved.</footer></body></html>"""

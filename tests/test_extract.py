@@ -1,0 +1,65 @@
+import pytest
+
+from pipelines import extract
+from tests.conftest import SEED, needs_shared, page
+
+
+@needs_shared(SEED)
+def test_seed_text_loses_banner_tagline_cookie_notice_and_repeated_captions():
+    art = extract.from_text(SEED.read_text(encoding="utf-8"), SEED.as_uri())
+    assert art.title == "Ukraine’s newest heroes: How brave Russian defectors have joined Kyiv’s forces"
+    assert art.site_name == "WhatsNew2Day"
+    assert "WhatsNew2Day" not in art.text and "Latest News And Breaking Headlines" not in art.text
+    assert "uses cookies" not in art.text
+    # The caption given twice (straight and curly quotes) survives once, in its typographic form.
+    assert art.text.count("Countless Russians are so outraged") == 1
+    assert "Moscow’s central financial institutions (Russia’s Freedom Legion" in art.text
+    # A truncated copy of the next paragraph is dropped.
+    assert "sees the Kremlin as a destructive\n" not in art.text
+    assert art.language == "en"
+    assert art.published_at is None and art.date_origin is None
+
+
+def test_html_gives_text_and_metadata_without_boilerplate():
+    html = page("Harbour strike ends", [
+        "Dockworkers in Rotterdam returned to work on Monday after a three-day strike over automation plans.",
+        "“We have a deal that protects every job,” said union leader Tomas Okafor after the vote.",
+        "Port officials said more than 40 ships had waited offshore during the stoppage this week.",
+    ], published="2026-11-24T09:30:00Z")
+    art = extract.from_html(html.encode(), "https://example.com/2026/11/24/strike")
+    assert art.title == "Harbour strike ends"
+    assert art.site_name == "Test Gazette"
+    assert art.published_at.isoformat() == "2026-11-24T09:30:00" and art.date_origin == "page"
+    assert "Tomas Okafor" in art.text
+    assert "cookies" not in art.text and "All rights reserved" not in art.text
+
+
+def test_date_falls_back_to_feed_then_url_never_fetch_time():
+    text = "Title line\n" + "A sentence of the story that is long enough to count as a body paragraph. " * 3
+    from datetime import datetime
+    feed = datetime(2026, 11, 23, 8)
+    assert extract.from_text(text, "file:///x.txt", feed).date_origin == "feed"
+    art = extract.from_text(text, "https://example.com/2026/11/22/story")
+    assert (art.published_at.date().isoformat(), art.date_origin) == ("2026-11-22", "url")
+
+
+def test_json_article_and_its_errors():
+    art = extract.from_json('{"title": "T", "text": "' + "word " * 30 + '", "published_at": "2026-11-20"}',
+                            "file:///a.json")
+    assert art.title == "T" and art.date_origin == "json"
+    with pytest.raises(extract.ExtractionError, match="invalid JSON"):
+        extract.from_json("{nope", "file:///a.json")
+    with pytest.raises(extract.ExtractionError, match="'text'"):
+        extract.from_json('{"title": "no body"}', "file:///a.json")
+
+
+def test_pages_without_an_article_are_errors_with_a_reason():
+    with pytest.raises(extract.ExtractionError):
+        extract.from_html(b"<html><body><nav>Home</nav></body></html>", "https://example.com/")
+    with pytest.raises(extract.ExtractionError, match="empty"):
+        extract.from_text("\n \n", "file:///empty.txt")
+
+
+def test_language_is_recorded():
+    assert extract.detect_language("Der Hafen ist seit Montag geschlossen und die Arbeiter sind nicht da.") == "de"
+    assert extract.detect_language("The port was closed on Monday and the workers said it was over.") == "en"
