@@ -1,0 +1,44 @@
+"""Stages wired together without Airflow: the quality gate stops a bad batch's load."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines import run
+from tests.conftest import page
+
+
+def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settings, site):
+    url = site.add("/a.html", page("Port strike ends", [
+        "Dockworkers in Rotterdam returned to work on Monday after a three-day strike over automation plans.",
+        "“We have a deal that protects every job,” said union leader Tomas Okafor after the vote on Sunday.",
+    ]))
+    ref = run.new_run(settings, "ingest", scope="quarantine-test")
+    for stage in (lambda: run.discover(settings, ref, [url]), lambda: run.fetch_stage(settings, ref),
+                  lambda: run.extract_stage(settings, ref), lambda: run.dedupe_stage(settings, ref),
+                  lambda: run.analyse(settings, ref)):
+        stage()
+    mentions = Path(ref["dir"]) / "mentions.parquet"
+    import pandas as pd
+    df = pd.read_parquet(mentions)
+    df.loc[0, "surface"] = "Nowhere"  # offsets no longer point at the surface
+    df.to_parquet(mentions, index=False)
+    counts = run.check(settings, ref)
+    assert counts["checks_blocking"] >= 1
+    run.load(settings, ref)
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    assert con.execute("select count(*) from articles").fetchone()[0] == 0
+    assert con.execute("select count(*) from mentions").fetchone()[0] == 0
+    assert con.execute("select status from runs").fetchone()[0] == "quarantined"
+    assert con.execute("select count(*) from dq_results where not success and severity = 'critical'").fetchone()[0]
+    con.close()
+    reason = json.loads((settings.data_dir / "quarantine" / ref["run_id"] / "reason.json").read_text())
+    assert any("offsets_match_surface" in r["check_name"] for r in reason)
+
+
+def test_the_window_of_a_manual_run_is_the_scheduled_runs_window():
+    day = datetime(2026, 11, 24)
+    assert run.window_for(day, datetime(2026, 11, 23), day) == (day, datetime(2026, 11, 25))
+    assert run.window_for(day, None, None) == (day, datetime(2026, 11, 25))
