@@ -74,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(sp)
     sp.set_defaults(func=cmd_sql)
 
+    sp = sub.add_parser("dq", help="data-quality summary of the runs of a date",
+                        description="Print, for each run of the date: its status, what failed (critical "
+                                    "checks first), source volumes and stage completeness, and where its "
+                                    "Great Expectations Data Docs are.")
+    sp.add_argument("--date", required=True, help="YYYY-MM-DD: runs whose window starts that day")
+    db_option(sp)
+    sp.set_defaults(func=cmd_dq)
+
+    sp = sub.add_parser("quarantine", help="list or retry batches held back by a critical data-quality check",
+                        description="`list` shows quarantined batches and why; `retry ID` checks and loads "
+                                    "one again (it leaves quarantine only if it now passes).")
+    sp.add_argument("action", choices=["list", "retry"])
+    sp.add_argument("run_id", nargs="?", help="the run id to retry (from `newsmon quarantine list`)")
+    db_option(sp)
+    sp.set_defaults(func=cmd_quarantine)
+
     sp = sub.add_parser("demo", help="serve the bundled demo sources on 127.0.0.1 and run the DAG on them",
                         description="Start the demo news server on 127.0.0.1, run newsmon_daily for the "
                                     "date against it with the demo watchlist, print the summary, stop.")
@@ -120,6 +136,70 @@ def cmd_sql(s: Settings, args) -> int:
     _table(cols, rows[: args.max_rows], title=None)
     if len(rows) > args.max_rows:
         print(f"({len(rows)} rows, {args.max_rows} shown)")
+    return 0
+
+
+def cmd_dq(s: Settings, args) -> int:
+    from pipelines import store
+
+    day = _parse_date(args.date)
+    if not s.db_path.exists():
+        raise CliError(f"{s.db_path}: no database yet")
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        runs = con.execute("""select run_id, kind, status, counts from runs
+                              where cast(coalesce(window_start, started_at) as date) = $d order by run_id""",
+                           {"d": day.date()}).fetchall()
+        if not runs:
+            print(f"No runs for {day:%Y-%m-%d}.")
+            return 1
+        for rid, kind, status, counts in runs:
+            counts = json.loads(counts or "{}")
+            rows = con.execute("""select table_name, check_name, severity, success, observed from dq_results
+                                  where run_id = $r order by success, severity, table_name, check_name""",
+                               {"r": rid}).fetchall()
+            passed = sum(1 for r in rows if r[3])
+            critical = sum(1 for r in rows if not r[3] and r[2] == "critical")
+            verdict = "LOADED" if status == "success" else status.upper()
+            print(f"\nRun {rid} ({kind}) {day:%Y-%m-%d}: {verdict}. {passed}/{len(rows)} checks passed, "
+                  f"{critical} critical failure(s); {counts.get('kept', 0)} articles kept, "
+                  f"{counts.get('fetch_failed', 0) + counts.get('discover_failed', 0)} fetch failure(s).")
+            failed = [r for r in rows if not r[3]]
+            if failed:
+                _table(["table", "check", "severity", "observed"], [r[:3] + r[4:] for r in failed],
+                       title="Failed checks")
+            volume = [(r[1].split(":", 1)[1], r[4], "ok" if r[3] else "FLAGGED") for r in rows
+                      if r[0] == "source"]
+            if volume:
+                _table(["source", "volume", "state"], volume, title="Sources")
+            for r in rows:
+                if r[0] == "run":
+                    print(f"  {r[1].split(':', 1)[1].replace('_', ' ')}: {r[4]}{'' if r[3] else '  <- below floor'}")
+            docs = s.data_dir / "dq_docs" / rid / "index.html"
+            if docs.exists():
+                print(f"  Data Docs: {docs}")
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_quarantine(s: Settings, args) -> int:
+    if args.action == "list":
+        items = stages.quarantined(s)
+        if not items:
+            print("Nothing in quarantine.")
+        rows = [(q["run_id"], q["kind"], q["window_start"] or "", "; ".join(
+            f"{f['table_name']}.{f['check_name']} ({f['observed']})" for f in q["failed"])) for q in items]
+        if rows:
+            _table(["run_id", "kind", "window_start", "failed critical checks"], rows, title="Quarantine")
+        return 0
+    if not args.run_id:
+        raise CliError("quarantine retry needs a run id (see `newsmon quarantine list`)")
+    counts = stages.retry_quarantined(s, args.run_id)
+    if counts.get("quarantined"):
+        print(f"Run {args.run_id} still fails a critical check; it stays in quarantine.")
+        return 1
+    print(f"Run {args.run_id} passed its checks and was loaded: {counts.get('kept', 0)} articles.")
     return 0
 
 
@@ -229,8 +309,8 @@ class _Reporter:
         else:
             shown = {k: v for k, v in counts.items() if k != "seconds" and k not in self.printed}
             self.printed |= set(shown)
-            print(f"newsmon: {self.label}: {stage} done in {counts.get('seconds', 0)} s {json.dumps(shown)}",
-                  file=sys.stderr, flush=True)
+            took = f" in {counts['seconds']} s" if "seconds" in counts else ""
+            print(f"newsmon: {self.label}: {stage} done{took} {json.dumps(shown)}", file=sys.stderr, flush=True)
 
     def poll(self, folder: Path, done: set[str]) -> None:
         for stage in stages.STAGES:
@@ -281,7 +361,8 @@ def _table(cols, rows, title: str | None) -> None:
         table.add_column(str(c))
     for r in rows:
         table.add_row(*["" if v is None else str(v) for v in r])
-    Console(width=max(100, Console().width)).print(table)
+    # On a terminal rich fits the table to the screen; piped output is not wrapped, so it stays greppable.
+    Console(width=None if sys.stdout.isatty() else 1000).print(table)
 
 
 def _parse_date(text: str) -> datetime:

@@ -1,4 +1,5 @@
-"""Data-quality gate: Great Expectations suites on each table batch before it is loaded.
+"""Data-quality gate: Great Expectations suites on each table batch before it is loaded, plus run- and
+source-level checks (volume against the trailing 14 days, completeness of every stage).
 
 A failed critical check stops the load of the batch (it goes to quarantine); a failed warning is
 recorded and the batch loads. A check that cannot run counts as failed, never as passed.
@@ -6,15 +7,21 @@ recorded and the batch loads. A check that cannot run counts as failed, never as
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from pipelines.models import CLAIM_KINDS, ENTITY_TYPES
 
 CRITICAL, WARNING = "critical", "warning"
+TABLES = ("articles", "entities", "mentions", "claims")
+# Completeness floors: the share of a batch's articles that should have each.
+COMPLETENESS = {"with_date": 0.8, "with_entities": 0.8, "with_claims": 0.3}
+VOLUME_DAYS = 14
+FLOOD_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -27,25 +34,32 @@ class CheckResult:
     details: str
 
 
-@functools.cache
-def _context():
-    # GX logs its configuration at import when Airflow has configured logging first; keep it quiet.
+@dataclass(frozen=True)
+class Window:
+    """What the article checks need of the run: its window and grace period (None for ingest)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    grace_days: float = 1.0
+
+
+def _gx():
+    # GX logs its setup at INFO once Airflow has configured logging, and resets its logger on import:
+    # quiet it before and after the import.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return ctx
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return gx
 
 
-def suites(window_end: datetime | None, article_ids: list[str], entity_ids: list[str]):
-    """(table, severity, expectation) triples: the rules every batch is held to."""
-    import great_expectations as gx
-
-    e = gx.expectations
-    latest = (window_end or datetime(2100, 1, 1)) + timedelta(days=1)
-    rules = {
+def suites(window: Window, article_ids: list[str], entity_ids: list[str]) -> dict[str, list]:
+    """table -> [(severity, expectation)]: the rules every batch is held to."""
+    e = _gx().expectations
+    latest = (window.end or datetime(2100, 1, 1)) + timedelta(days=1)
+    earliest = (window.start - timedelta(days=window.grace_days)) if window.start else datetime(1900, 1, 1)
+    return {
         "articles": [
             (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="article_id")),
             (CRITICAL, e.ExpectColumnValuesToBeUnique(column="article_id")),
@@ -54,17 +68,19 @@ def suites(window_end: datetime | None, article_ids: list[str], entity_ids: list
             (CRITICAL, e.ExpectColumnValuesToBeBetween(column="word_count", min_value=1)),
             (WARNING, e.ExpectColumnValuesToBeBetween(column="word_count", min_value=20, max_value=50_000)),
             (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="language")),
-            (CRITICAL, e.ExpectColumnValuesToBeBetween(column="published_at", max_value=latest)),
-            (WARNING, e.ExpectColumnValuesToNotBeNull(column="published_at", mostly=0.8)),
+            (CRITICAL, e.ExpectColumnValuesToBeBetween(column="published_at", min_value=earliest, max_value=latest)),
             (WARNING, e.ExpectColumnValuesToNotBeNull(column="title", mostly=0.9)),
         ],
         "entities": [
+            (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="entity_id")),
             (CRITICAL, e.ExpectColumnValuesToBeUnique(column="entity_id")),
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="type", value_set=list(ENTITY_TYPES))),
             (CRITICAL, e.ExpectColumnValuesToBeBetween(column="latitude", min_value=-90, max_value=90)),
             (CRITICAL, e.ExpectColumnValuesToBeBetween(column="longitude", min_value=-180, max_value=180)),
+            (CRITICAL, e.ExpectColumnValuesToBeInSet(column="coordinates_paired", value_set=[True])),
         ],
         "mentions": [
+            (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="mention_id")),
             (CRITICAL, e.ExpectColumnValuesToBeUnique(column="mention_id")),
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="article_id", value_set=article_ids)),
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="entity_id", value_set=entity_ids)),
@@ -72,6 +88,7 @@ def suites(window_end: datetime | None, article_ids: list[str], entity_ids: list
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="offsets_match_surface", value_set=[True])),
         ],
         "claims": [
+            (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="claim_id")),
             (CRITICAL, e.ExpectColumnValuesToBeUnique(column="claim_id")),
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="kind", value_set=list(CLAIM_KINDS))),
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="article_id", value_set=article_ids)),
@@ -79,60 +96,109 @@ def suites(window_end: datetime | None, article_ids: list[str], entity_ids: list
             (CRITICAL, e.ExpectColumnValuesToBeInSet(column="offsets_match_text", value_set=[True])),
         ],
     }
-    return rules
 
 
-def check(frames: dict, window_end: datetime | None) -> list[CheckResult]:
-    """Validate the batch's DataFrames (articles, entities, mentions, claims).
+def check(frames: dict, window: Window = Window(), docs_dir: Path | None = None,
+          run_name: str = "newsmon", run_time: datetime | None = None) -> list[CheckResult]:
+    """Validate the batch's DataFrames (articles, entities, mentions, claims) with Great Expectations.
 
     Args:
         frames: table name -> DataFrame, as the load stage will write them.
-        window_end: the end of the run's window; publication dates after it (plus a day) are in the future.
+        window: the run's window; publication dates must fall between its start minus the grace period
+            and its end plus a day (a later date is in the future).
+        docs_dir: where to build the GX Data Docs site (HTML) for this batch; none when None.
+        run_name, run_time: how the validation is named in the Data Docs.
 
     Returns:
         One result per expectation and table.
     """
-    import great_expectations as gx
+    gx = _gx()
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     articles = frames["articles"]
     texts = dict(zip(articles["article_id"], articles["text"], strict=True))
-    views = dict(frames)
-    views["mentions"] = _with_offset_check(frames["mentions"], texts, "surface", "offsets_match_surface")
-    views["claims"] = _with_offset_check(frames["claims"], texts, "text", "offsets_match_text")
-    rules = suites(window_end, list(articles["article_id"]), list(frames["entities"]["entity_id"]))
-    ctx = _context()
+    views = _derived(frames, texts)
+    rules = suites(window, list(articles["article_id"]), list(frames["entities"]["entity_id"]))
+    ctx = gx.get_context(mode="ephemeral")  # fresh per batch: no state leaks between runs
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if docs_dir is not None:
+        ctx.add_data_docs_site("newsmon", {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["newsmon"])]
     results: list[CheckResult] = []
     for table, expectations in rules.items():
         df = views[table]
         if df.empty:  # nothing to hold to the rules; GX reports an empty column as a failure
             results.append(CheckResult(table, "rows", WARNING, True, "0 rows", "{}"))
             continue
-        name = f"newsmon_{table}"
-        source = ctx.data_sources.add_or_update_pandas(name)
-        asset = source.add_dataframe_asset(table)
-        batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(batch_parameters={"dataframe": df})
-        suite = gx.ExpectationSuite(name=name)
-        for level, exp in expectations:
-            exp.meta = {"severity": level}
-            suite.add_expectation(exp)
         try:
-            outcome = batch.validate(suite)
+            asset = ctx.data_sources.add_pandas(f"newsmon_{table}").add_dataframe_asset(table)
+            suite = ctx.suites.add(gx.ExpectationSuite(name=f"newsmon_{table}"))
+            for level, exp in expectations:
+                exp.meta = {"severity": level}
+                suite.add_expectation(exp)
+            definition = ctx.validation_definitions.add(gx.ValidationDefinition(
+                name=f"newsmon_{table}", data=asset.add_batch_definition_whole_dataframe("batch"), suite=suite))
+            checkpoint = ctx.checkpoints.add(gx.Checkpoint(name=f"newsmon_{table}", actions=actions,
+                                                           validation_definitions=[definition]))
+            outcome = checkpoint.run(batch_parameters={"dataframe": df},
+                                     run_id=RunIdentifier(run_name=run_name, run_time=run_time))
+            (validation,) = outcome.run_results.values()
         except Exception as exc:  # a suite that fails to run is a failure, never a pass
             results.append(CheckResult(table, "suite_run", CRITICAL, False, "error", repr(exc)[:500]))
             continue
-        for res in outcome.results:
-            cfg = res.expectation_config
-            level = (cfg.meta or {}).get("severity", CRITICAL)
-            column = cfg.kwargs.get("column") or f"{cfg.kwargs.get('column_A')}>{cfg.kwargs.get('column_B')}"
-            raised = bool(res.exception_info and res.exception_info.get("raised_exception"))
-            info = res.result or {}
-            observed = f"{info.get('unexpected_count', 0)} of {info.get('element_count', len(df))} unexpected"
-            details = {"sample": [str(v) for v in (info.get("partial_unexpected_list") or [])[:5]]}
-            if raised:
-                details["error"] = res.exception_info.get("exception_message")
-            results.append(CheckResult(table, f"{cfg.type}:{column}", level, bool(res.success) and not raised,
-                                       observed, json.dumps(details)))
+        results += [_result(table, res, len(df)) for res in validation.results]
     return results
+
+
+def completeness(frames: dict) -> list[CheckResult]:
+    """Warnings on how complete each stage is: the share of articles with a date, with entities and
+    (English ones) with claims."""
+    articles = frames["articles"]
+    if articles.empty:
+        return []
+    english = articles[articles["language"] == "en"]
+    shares = {
+        "with_date": articles["published_at"].notna().mean(),
+        "with_entities": english["article_id"].isin(frames["mentions"]["article_id"]).mean() if len(english) else 1,
+        "with_claims": english["article_id"].isin(frames["claims"]["article_id"]).mean() if len(english) else 1,
+    }
+    return [CheckResult("run", f"completeness:{k}", WARNING, float(v) >= COMPLETENESS[k],
+                        f"{float(v):.0%} of articles (floor {COMPLETENESS[k]:.0%})", "{}")
+            for k, v in shares.items()]
+
+
+def volume(batch: dict[str, int], history: dict[str, list[int]], sources: list[str]) -> list[CheckResult]:
+    """Warnings on each source's article count against the median of its previous VOLUME_DAYS days:
+    a source that used to publish and now has nothing is silent; one far above its median floods.
+
+    Args:
+        batch: articles per source in this run.
+        history: per source, its article counts for each of the previous days (zeros included).
+        sources: every enabled source, so one with no articles at all is still checked.
+    """
+    out = []
+    for source in sorted(set(sources) | set(batch)):
+        days = history.get(source, [])
+        median = statistics.median(days) if days else 0
+        n = batch.get(source, 0)
+        if not days or not any(days):
+            state, ok = "no history", True
+        elif n == 0 and median >= 1:
+            state, ok = "silent", False
+        elif n > FLOOD_FACTOR * median + 5:
+            state, ok = "flood", False
+        else:
+            state, ok = "normal", True
+        out.append(CheckResult("source", f"volume:{source}", WARNING, ok,
+                               f"{n} articles vs median {median:g} over {len(days)} days ({state})",
+                               json.dumps({"history": days})))
+    return out
 
 
 def blocking(results: list[CheckResult]) -> list[CheckResult]:
@@ -140,7 +206,32 @@ def blocking(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in results if r.severity == CRITICAL and not r.success]
 
 
-def _with_offset_check(df, texts: dict, column: str, flag: str):
+def _result(table: str, res, rows: int) -> CheckResult:
+    cfg = res.expectation_config
+    level = (cfg.meta or {}).get("severity", CRITICAL)
+    column = cfg.kwargs.get("column") or f"{cfg.kwargs.get('column_A')}>{cfg.kwargs.get('column_B')}"
+    raised = bool(res.exception_info and res.exception_info.get("raised_exception"))
+    info = res.result or {}
+    observed = f"{info.get('unexpected_count', 0)} of {info.get('element_count', rows)} unexpected"
+    details = {"sample": [str(v) for v in (info.get("partial_unexpected_list") or [])[:5]]}
+    if raised:
+        details["error"] = res.exception_info.get("exception_message")
+    return CheckResult(table, f"{cfg.type}:{column}", level, bool(res.success) and not raised, observed,
+                       json.dumps(details))
+
+
+def _derived(frames: dict, texts: dict) -> dict:
+    """Columns GX cannot compute itself: offsets checked against the article text, paired coordinates."""
+    views = dict(frames)
+    views["mentions"] = _offset_flag(frames["mentions"], texts, "surface", "offsets_match_surface")
+    views["claims"] = _offset_flag(frames["claims"], texts, "text", "offsets_match_text")
+    ents = frames["entities"].copy()
+    ents["coordinates_paired"] = ents["latitude"].isna() == ents["longitude"].isna()
+    views["entities"] = ents
+    return views
+
+
+def _offset_flag(df, texts: dict, column: str, flag: str):
     out = df.copy()
     out[flag] = [
         isinstance(texts.get(a), str) and 0 <= s < e <= len(texts[a]) and texts[a][s:e] == v

@@ -117,11 +117,20 @@ def fetch_stage(s: Settings, run: dict) -> dict:
 def extract_stage(s: Settings, run: dict) -> dict:
     """Main text and metadata of every fetched item; an item we cannot read is logged with its reason."""
     rows, logs = [], []
+    window = _window(s, run)
+    earliest = window.start - timedelta(days=window.grace_days) if window.start else None
     for f in _read_rows(run, "fetched"):
         try:
-            rows.append(_article_row(s, run, f))
+            row = _article_row(s, run, f)
         except extract.ExtractionError as exc:
             logs.append(LogRecord(f["source"], f["url"], "extract", str(exc)))
+            continue
+        if earliest and row["published_at"] and row["published_at"] < earliest:
+            # The feed listed it as new, but the page dates it before this run's window: an old story.
+            logs.append(LogRecord(f["source"], f["url"], "extract",
+                                  f"published {row['published_at']:%Y-%m-%d}, before the run's window"))
+            continue
+        rows.append(row)
     seen, unique = set(), []
     for r in rows:  # one URL listed by two sources is one article
         if r["article_id"] not in seen:
@@ -168,10 +177,17 @@ def analyse(s: Settings, run: dict) -> dict:
 
 
 def check(s: Settings, run: dict) -> dict:
-    """Run the quality suites on the batch; a failed critical check quarantines it."""
+    """Run the quality suites on the batch (Data Docs under data/dq_docs/<run_id>/), then the run- and
+    source-level checks; a failed critical check quarantines the batch at load."""
     frames = _frames(run)
-    end = _dt(run["window_end"]) if run["window_end"] else None
-    results = quality.check(frames, end)
+    window = _window(s, run)
+    results = quality.check(frames, window, docs_dir=s.data_dir / "dq_docs" / run["run_id"],
+                            run_name=run["run_id"], run_time=window.end)
+    results += quality.completeness(frames)
+    if run["kind"] == "daily":
+        names = [x.name for x in feeds.load_sources(s.sources_path) if x.enabled]
+        batch = frames["articles"]["source"].value_counts().to_dict()
+        results += quality.volume(batch, _source_history(s, run, window), names)
     _write_json(Path(run["dir"]) / "dq.json", [asdict(r) for r in results])
     blocking = quality.blocking(results)
     counts = {"checks_passed": sum(r.success for r in results), "checks_failed": sum(not r.success for r in results),
@@ -233,6 +249,36 @@ def deliver(s: Settings, run: dict) -> dict:
                      "f": datetime.now(UTC).replace(tzinfo=None)})
     finally:
         con.close()
+    return counts
+
+
+def quarantined(s: Settings) -> list[dict]:
+    """Batches held back by a critical check, newest first: run id, window and the failed checks."""
+    folder = s.data_dir / "quarantine"
+    out = []
+    for d in sorted(folder.glob("*/reason.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+        run = _read_json(d.parent / "run.json", {})
+        out.append({"run_id": d.parent.name, "kind": run.get("kind"), "window_start": run.get("window_start"),
+                    "failed": _read_json(d), "path": str(d.parent)})
+    return out
+
+
+def retry_quarantined(s: Settings, rid: str) -> dict:
+    """Check and load a quarantined batch again (after the cause was fixed: a suite, the code, the data);
+    a batch that now passes loads and leaves quarantine, one that still fails stays there."""
+    src = s.data_dir / "quarantine" / rid
+    if not (src / "reason.json").exists():
+        raise FileNotFoundError(f"no quarantined batch {rid!r} under {src.parent}")
+    dst = s.staging_dir / rid
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("reason.json"))
+    run = dict(_read_json(dst / "run.json"), dir=str(dst))
+    _write_json(dst / "run.json", run)
+    check(s, run)
+    counts = load(s, run, _dt(run["window_start"]) if run["window_start"] else None)
+    counts = deliver(s, run)
+    if not counts.get("quarantined"):
+        shutil.rmtree(src)
     return counts
 
 
@@ -340,6 +386,35 @@ def _counts(run: dict) -> dict:
     for stage in STAGES:
         out.update(_read_json(Path(run["dir"]) / f"counts_{stage}.json", {}))
     return out
+
+
+def _window(s: Settings, run: dict) -> quality.Window:
+    if not run["window_start"]:
+        return quality.Window(grace_days=s.grace_days)
+    return quality.Window(_dt(run["window_start"]), _dt(run["window_end"]), s.grace_days)
+
+
+def _source_history(s: Settings, run: dict, window: quality.Window) -> dict[str, list[int]]:
+    """Articles per source for each of the VOLUME_DAYS days before the window (first copies and
+    duplicates alike: volume is about the source, not the story)."""
+    if not s.db_path.exists():
+        return {}
+    days = quality.VOLUME_DAYS
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        rows = con.execute("""
+            select source, cast(published_at as date) as day, count(*)
+            from articles
+            where published_at >= $lo and published_at < $hi and run_id <> $run
+            group by all""", {"lo": window.start - timedelta(days=days), "hi": window.start,
+                              "run": run["run_id"]}).fetchall()
+    finally:
+        con.close()
+    first = (window.start - timedelta(days=days)).date()
+    history: dict[str, list[int]] = {}
+    for source, day, n in rows:
+        history.setdefault(source, [0] * days)[(day - first).days] = n
+    return history
 
 
 def _stored_elsewhere(s: Settings, rid: str, ids: list[str]) -> set[str]:

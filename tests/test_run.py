@@ -6,11 +6,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import run
+from pipelines import cli, run
 from tests.conftest import page
 
 
-def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settings, site):
+def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settings, site, monkeypatch, capsys):
     url = site.add("/a.html", page("Port strike ends", [
         "Dockworkers in Rotterdam returned to work on Monday after a three-day strike over automation plans.",
         "“We have a deal that protects every job,” said union leader Tomas Okafor after the vote on Sunday.",
@@ -23,6 +23,7 @@ def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settin
     mentions = Path(ref["dir"]) / "mentions.parquet"
     import pandas as pd
     df = pd.read_parquet(mentions)
+    original = df.loc[0, "surface"]
     df.loc[0, "surface"] = "Nowhere"  # offsets no longer point at the surface
     df.to_parquet(mentions, index=False)
     counts = run.check(settings, ref)
@@ -34,8 +35,28 @@ def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settin
     assert con.execute("select status from runs").fetchone()[0] == "quarantined"
     assert con.execute("select count(*) from dq_results where not success and severity = 'critical'").fetchone()[0]
     con.close()
-    reason = json.loads((settings.data_dir / "quarantine" / ref["run_id"] / "reason.json").read_text())
+    held = settings.data_dir / "quarantine" / ref["run_id"]
+    reason = json.loads((held / "reason.json").read_text())
     assert any("offsets_match_surface" in r["check_name"] for r in reason)
+    assert [q["run_id"] for q in run.quarantined(settings)] == [ref["run_id"]]
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(settings.data_dir))
+    capsys.readouterr()
+    assert cli.main(["quarantine", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert ref["run_id"] in listing and "offsets_match_surface" in listing
+    assert cli.main(["quarantine", "retry", ref["run_id"]]) == 1
+
+    # The retry of the unchanged batch failed again and stayed; once the data is mended it loads and leaves.
+    assert (held / "reason.json").exists()
+    fixed = pd.read_parquet(held / "mentions.parquet")
+    fixed.loc[0, "surface"] = original
+    fixed.to_parquet(held / "mentions.parquet", index=False)
+    counts = run.retry_quarantined(settings, ref["run_id"])
+    assert counts["quarantined"] == 0 and run.quarantined(settings) == []
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    assert con.execute("select status from runs").fetchone()[0] == "success"
+    assert con.execute("select count(*) from articles").fetchone()[0] == 1
+    con.close()
 
 
 def test_the_window_of_a_manual_run_is_the_scheduled_runs_window():

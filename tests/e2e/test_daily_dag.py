@@ -73,6 +73,10 @@ def test_demo_run_fills_every_table_and_a_rerun_changes_nothing(tmp_path, monkey
     lines = (tmp_path / "data" / "alerts.jsonl").read_text().splitlines()
     assert len(lines) == len(alerts)
 
+    assert cli.main(["dq", "--date", "2026-11-24"]) == 0
+    dq = capsys.readouterr().out
+    assert "LOADED" in dq and "0 critical failure(s)" in dq and "demo-wire" in dq and "Data Docs:" in dq
+
     before = snapshot(db)
     assert cli.main(["demo", "--date", "2026-11-24", "--port", port]) == 0
     assert snapshot(db) == before
