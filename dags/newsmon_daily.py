@@ -13,13 +13,25 @@ import pendulum
 from airflow.sdk import Asset, chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-DUCKDB = Asset("newsmon://duckdb/newsmon")
+from pipelines.settings import DUCKDB_ASSET_URI
+
+DUCKDB = Asset(DUCKDB_ASSET_URI)
 
 
 def _settings():
     from pipelines.settings import Settings
 
     return Settings.from_env()
+
+
+def _smtp_uri() -> str | None:
+    """SMTP settings from the Airflow connection `newsmon_smtp`, if there is one (else the environment)."""
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection("newsmon_smtp").get_uri()
+    except Exception:  # no such connection: channels fall back to NEWSMON_SMTP_URL
+        return None
 
 
 @dag(
@@ -77,16 +89,19 @@ def newsmon_daily():
         return run.check(_settings(), ref)
 
     @task(outlets=[DUCKDB])
-    def load(ref: dict, logical_date=None) -> dict:
+    def load(ref: dict, logical_date=None, outlet_events=None) -> dict:
         from pipelines import run
 
-        return run.load(_settings(), ref, logical_date)
+        counts = run.load(_settings(), ref, logical_date)
+        # newsmon_alerts reads the window from the event, so its retries are timed like this run.
+        outlet_events[DUCKDB].extra = {"run_id": ref["run_id"], "window_end": ref["window_end"]}
+        return counts
 
     @task
     def deliver(ref: dict) -> dict:
         from pipelines import run
 
-        return run.deliver(_settings(), ref)
+        return run.deliver(_settings(), ref, _smtp_uri())
 
     ref = start()
     chain(discover(ref), fetch(ref), extract(ref), dedupe(ref), analyse(ref), check(ref), load(ref), deliver(ref))

@@ -158,8 +158,7 @@ def analyse(s: Settings, run: dict) -> dict:
 
     rows = _read_rows(run, "articles")
     english = [r for r in rows if r["language"] == "en"]
-    rules = alerts.load_watchlist(s.watchlist_path)
-    nlp = entities.load_model(s.spacy_model, alerts.patterns(rules))
+    nlp = entities.load_model(s.spacy_model, alerts.patterns(alerts.load_watchlist(s.watchlist_path)))
     mention_rows, claim_rows, entity_rows = [], [], {}
     docs = nlp.pipe((entities.normalise(r["text"]) for r in english), batch_size=16)
     for r, doc in zip(english, docs, strict=True):
@@ -203,8 +202,7 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
     blocked = [r for r in dq if r["severity"] == quality.CRITICAL and not r["success"]]
     counts = _counts(run)
     frames = _frames(run)
-    rules = alerts.load_watchlist(s.watchlist_path)
-    created = _dt(run["window_end"]) if run["window_end"] else None
+    watchlist = alerts.load_watchlist(s.watchlist_path)
     if blocked:
         target = s.data_dir / "quarantine" / run["run_id"]
         shutil.rmtree(target, ignore_errors=True)
@@ -218,10 +216,8 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
            "status": "quarantined" if blocked else "success", "counts": counts}
 
     def alert_rows(con):
-        if blocked or not rules:
-            return []
-        stamp = created or _latest_fetch(frames["articles"])
-        return alerts.match(rules, frames["articles"], frames["mentions"], stamp, run["run_id"])
+        start = _dt(run["window_start"]) if run["window_start"] else None
+        return alerts.evaluate(con, watchlist, run["run_id"], _run_time(run, frames["articles"]), start)
 
     con = store.connect(s.db_path)
     try:
@@ -233,11 +229,12 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
     return _finish_stage(run, "load", {"alerts": written["alerts"], "quarantined": int(bool(blocked))})
 
 
-def deliver(s: Settings, run: dict) -> dict:
-    """Send every pending alert, then record the run's final counts and finish time."""
+def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
+    """Send every alert that is due (this run's and earlier ones awaiting a retry), then record the
+    run's final counts and finish time."""
+    deliver_alerts(s, _run_time(run, _frames(run)["articles"]), smtp_uri)
     con = store.connect(s.db_path)
     try:
-        alerts.deliver_pending(con, s.alerts_file)
         # The run's own alerts and where they stand: the same on a rerun, unlike what one call delivered.
         sent, waiting = con.execute(
             "select count(*) filter (where status = 'sent'), count(*) filter (where status <> 'sent') "
@@ -250,6 +247,19 @@ def deliver(s: Settings, run: dict) -> dict:
     finally:
         con.close()
     return counts
+
+
+def deliver_alerts(s: Settings, now: datetime | None, smtp_uri: str | None = None) -> dict:
+    """Deliver every alert that is due as of the logical time `now` (the alerts DAG calls this after each
+    load, including reprocessing and backfills)."""
+    from pipelines import channels
+
+    watchlist = alerts.load_watchlist(s.watchlist_path)
+    con = store.connect(s.db_path)
+    try:
+        return channels.deliver(con, watchlist, s.alerts_file, now, smtp_uri)
+    finally:
+        con.close()
 
 
 def quarantined(s: Settings) -> list[dict]:
@@ -457,7 +467,10 @@ def _unique(cands: Iterable[Candidate]) -> list[Candidate]:
     return out
 
 
-def _latest_fetch(articles) -> datetime | None:
+def _run_time(run: dict, articles) -> datetime | None:
+    """The run's logical time: its window's end; for an ingest, when its newest input was obtained."""
+    if run["window_end"]:
+        return _dt(run["window_end"])
     return None if articles.empty else articles["fetched_at"].max().to_pydatetime()
 
 

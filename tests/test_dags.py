@@ -45,3 +45,14 @@ def test_dag_files_import_nothing_heavy(tmp_path):
 def test_library_never_imports_airflow():
     for path in (REPO_ROOT / "pipelines").rglob("*.py"):
         assert not re.search(r"^\s*(from|import) airflow", path.read_text(), re.M), path
+
+
+def test_alerts_dag_is_scheduled_on_the_asset_the_daily_load_updates(tmp_path):
+    code = ("import json; from airflow.dag_processing.dagbag import DagBag; b = DagBag(); "
+            "a = b.dags['newsmon_alerts']; load = b.dags['newsmon_daily'].get_task('load'); "
+            "print(json.dumps({'timetable': type(a.timetable).__name__, "
+            "'consumes': sorted(x.uri for x in a.timetable.asset_condition.objects), "
+            "'produces': sorted(o.uri for o in load.outlets)}))")
+    result = json.loads(_python(code, tmp_path))
+    assert result["timetable"] == "AssetTriggeredTimetable"
+    assert result["consumes"] == result["produces"] == ["newsmon://duckdb/newsmon"]

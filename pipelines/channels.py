@@ -1,0 +1,257 @@
+"""Alert delivery: a JSONL file, email over SMTP, a Slack-compatible webhook, a JSON webhook signed with HMAC.
+
+Every alert is delivered once. A channel that fails keeps its alerts (status `failed`, with the reason)
+and they are retried with backoff on later runs. Receivers can drop repeats by alert id (the webhook
+header X-Newsmon-Alert-Ids, the email Message-ID), and the JSONL channel does so itself. Secrets (SMTP
+credentials, webhook URLs and keys) come from environment variables or an Airflow connection and never
+appear in errors or logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import os
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pipelines.alerts import Channel, Watchlist
+
+DEFAULT_SMTP_ENV = "NEWSMON_SMTP_URL"
+AIRFLOW_SMTP_ENV = "AIRFLOW_CONN_NEWSMON_SMTP"
+MAX_BACKOFF = timedelta(hours=24)
+
+
+class DeliveryError(Exception):
+    """A channel refused or could not take a message; the text is safe to store (no secrets)."""
+
+
+def deliver(con, watchlist: Watchlist, alerts_file: Path, now: datetime | None,
+            smtp_uri: str | None = None, env: Mapping[str, str] | None = None) -> dict:
+    """Send every alert that is due: pending ones, and failed ones whose retry time has come.
+
+    Args:
+        con: a read-write DuckDB connection.
+        watchlist: the channels' configuration.
+        alerts_file: the default JSONL file.
+        now: the run's logical time (never the wall clock): retry times are computed from it, and daily
+            digests go out when it is at a day boundary (a daily run, or the midnight run of an hourly one).
+        smtp_uri: SMTP settings from an Airflow connection, when the caller has one.
+        env: where secrets are read from (os.environ by default).
+
+    Returns:
+        Counts of alerts sent and failed by this call.
+    """
+    env = os.environ if env is None else env
+    rows = _due(con, now)
+    digest_due = now is None or (now.hour, now.minute) == (0, 0)
+    groups: list[tuple[str, list[dict]]] = []
+    digests: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["mode"] == "digest":
+            if digest_due:
+                digests.setdefault(row["channel"], []).append(row)
+        else:
+            groups.append((row["channel"], [row]))
+    groups += sorted(digests.items())
+    sent = failed = 0
+    for channel_name, items in groups:
+        ids = [r["alert_id"] for r in items]
+        try:
+            channel = watchlist.channels.get(channel_name)
+            if channel is None:
+                raise DeliveryError(f"channel {channel_name!r} is no longer in the watchlist")
+            _send(channel, items, alerts_file, smtp_uri, env)
+        except (DeliveryError, OSError, smtplib.SMTPException) as exc:
+            failed += len(ids)
+            _mark_failed(con, ids, _safe(exc), now)
+        else:
+            sent += len(ids)
+            con.execute("update alerts set status = 'sent', attempts = attempts + 1, error = null, "
+                        "delivered_at = $now where alert_id in (select unnest($ids::varchar[]))",
+                        {"now": now, "ids": ids})
+    return {"sent": sent, "failed": failed}
+
+
+def _due(con, now: datetime | None) -> list[dict]:
+    cur = con.execute("""
+        select al.*, a.title, a.url, a.source, a.published_at, e.name as entity
+        from alerts al
+        left join articles a on a.article_id = al.article_id
+        left join entities e on e.entity_id = al.entity_id
+        where al.status in ('pending', 'failed')
+          and (al.next_attempt_at is null or $now is null or al.next_attempt_at <= $now)
+        order by al.created_at, al.rule_id, al.alert_id""", {"now": now})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _mark_failed(con, ids: list[str], reason: str, now: datetime | None) -> None:
+    # Backoff doubles with each failed attempt (1 h, 2 h, 4 h ... capped at a day), counted from the
+    # run's logical time, so a daily pipeline retries at its next run.
+    con.execute("""
+        update alerts set status = 'failed', attempts = attempts + 1, error = $reason,
+            next_attempt_at = case when $now is null then null
+                else $now + least(to_hours(cast(pow(2, attempts) as bigint)), interval 24 hour) end
+        where alert_id in (select unnest($ids::varchar[]))""", {"reason": reason, "now": now, "ids": ids})
+
+
+def _send(channel: Channel, items: list[dict], alerts_file: Path, smtp_uri: str | None, env) -> None:
+    if channel.type == "file":
+        _send_file(Path(channel.options.get("path") or alerts_file), items)
+    elif channel.type == "email":
+        _send_email(channel, items, smtp_uri or env.get(channel.options.get("smtp_env") or DEFAULT_SMTP_ENV)
+                    or env.get(AIRFLOW_SMTP_ENV))
+    elif channel.type == "slack":
+        url = env.get(channel.options["url_env"])
+        if not url:
+            raise DeliveryError(f"slack webhook URL not set (environment variable {channel.options['url_env']})")
+        _post(url, {"text": _title(items), "blocks": [_slack_block(i) for i in items]}, items)
+    else:
+        url = channel.options.get("url") or env.get(channel.options.get("url_env", ""))
+        if not url:
+            raise DeliveryError(f"webhook URL not set (environment variable {channel.options.get('url_env')})")
+        secret = env.get(channel.options["secret_env"]) if channel.options.get("secret_env") else None
+        if channel.options.get("secret_env") and not secret:
+            raise DeliveryError(f"webhook secret not set (environment variable {channel.options['secret_env']})")
+        _post(url, {"alerts": [record(i) for i in items]}, items, secret)
+
+
+def record(item: dict) -> dict:
+    """The JSON form of one alert, as written to files and webhooks."""
+    keys = ("alert_id", "rule_id", "kind", "mode", "channel", "created_at", "entity", "matched", "snippet",
+            "title", "url", "source", "published_at", "story_id", "claim_id")
+    out = {k: item.get(k) for k in keys}
+    out["reason"] = json.loads(item["reason"]) if item.get("reason") else None
+    return json.loads(json.dumps(out, default=str))
+
+
+def _send_file(path: Path, items: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    present = set()
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                present.add(json.loads(line)["alert_id"])
+            except (ValueError, KeyError):
+                continue
+    with path.open("a", encoding="utf-8") as out:
+        for item in items:
+            if item["alert_id"] not in present:  # written before a crash kept it from being marked sent
+                out.write(json.dumps(record(item), ensure_ascii=False) + "\n")
+
+
+def _send_email(channel: Channel, items: list[dict], uri: str | None) -> None:
+    if not uri:
+        raise DeliveryError(f"SMTP not configured (set {channel.options.get('smtp_env') or DEFAULT_SMTP_ENV} "
+                            f"or the Airflow connection newsmon_smtp)")
+    parts = urlsplit(uri)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    msg = EmailMessage()
+    prefix = channel.options.get("subject_prefix", "[newsmon]")
+    msg["Subject"] = f"{prefix} {_title(items)}"
+    msg["From"] = channel.options.get("from") or query.get("from") or "newsmon@localhost"
+    to = channel.options["to"]
+    msg["To"] = ", ".join(to if isinstance(to, list) else [to])
+    # A stable Message-ID lets mail systems drop a repeat of the same alert or digest.
+    ids = "|".join(i["alert_id"] for i in items)
+    msg["Message-ID"] = f"<{hashlib.sha256(ids.encode()).hexdigest()[:32]}@newsmon>"
+    msg.set_content(_text(items))
+    msg.add_alternative(_html(items), subtype="html")
+    host, port = parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25)
+    try:
+        if parts.scheme == "smtps":
+            server = smtplib.SMTP_SSL(host, port, timeout=20, context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(host, port, timeout=20)
+        with server:
+            if query.get("starttls", "").lower() in ("1", "true", "yes"):
+                server.starttls(context=ssl.create_default_context())
+            if parts.username:
+                server.login(unquote(parts.username), unquote(parts.password or ""))
+            server.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"SMTP delivery to {host}:{port} failed: {type(exc).__name__}: {_safe(exc)}") from None
+
+
+def _post(url: str, payload: dict, items: list[dict], secret: str | None = None) -> None:
+    body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    headers = {"Content-Type": "application/json", "User-Agent": "newsmon-alerts/0.1",
+               "X-Newsmon-Alert-Ids": ",".join(i["alert_id"] for i in items)}
+    if secret:
+        headers["X-Newsmon-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as resp:
+            resp.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"webhook answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        # The URL itself may carry a token (Slack): say what failed, not where.
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"webhook unreachable: {type(reason).__name__}") from None
+
+
+def verify_signature(secret: str, body: bytes, header: str) -> bool:
+    """For receivers: check X-Newsmon-Signature against the raw request body."""
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header or "")
+
+
+def _title(items: list[dict]) -> str:
+    if len(items) == 1:
+        i = items[0]
+        return f"{i['rule_id']}: {json.loads(i['reason'])['why'] if i.get('reason') else i['matched']}"
+    return f"digest: {len(items)} alerts ({', '.join(sorted({i['rule_id'] for i in items}))})"
+
+
+def _why(item: dict) -> str:
+    return json.loads(item["reason"])["why"] if item.get("reason") else str(item.get("matched"))
+
+
+def _text(items: list[dict]) -> str:
+    blocks = []
+    for i in items:
+        blocks.append(f"Rule {i['rule_id']} ({i['kind']}): {_why(i)}\n"
+                      f"{i.get('title') or '(untitled)'} — {i.get('source')}, {i.get('published_at') or 'undated'}\n"
+                      f"{i.get('url')}\n\n    {i['snippet']}\n")
+    return "\n".join(blocks)
+
+
+def _html(items: list[dict]) -> str:
+    # Article text is untrusted: everything is escaped, and only the «» match markers become <mark>.
+    rows = []
+    for i in items:
+        snip = html.escape(i["snippet"]).replace("«", "<mark>").replace("»", "</mark>")
+        url = html.escape(i.get("url") or "", quote=True)
+        link = f'<a href="{url}">{html.escape(i.get("title") or "(untitled)")}</a>' if url.startswith("http") \
+            else html.escape(i.get("title") or "(untitled)")
+        rows.append(f"<li><p><b>{html.escape(i['rule_id'])}</b>: {html.escape(_why(i))}</p>"
+                    f"<p>{link} — {html.escape(str(i.get('source')))}</p><blockquote>{snip}</blockquote></li>")
+    return f"<html><body><ul>{''.join(rows)}</ul></body></html>"
+
+
+def _slack_block(item: dict) -> dict:
+    def esc(s: object) -> str:
+        return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    snip = esc(item["snippet"]).replace("«", "*").replace("»", "*")
+    title = esc(item.get("title") or "(untitled)")
+    url = item.get("url") or ""
+    link = f"<{url}|{title}>" if url.startswith("http") else title
+    return {"type": "section", "text": {"type": "mrkdwn",
+                                        "text": f"*{esc(item['rule_id'])}*: {esc(_why(item))}\n{link}\n>{snip}"}}
+
+
+def _safe(exc: BaseException) -> str:
+    text = str(exc)
+    return text if isinstance(exc, DeliveryError) else text.split("://")[0][:300]
