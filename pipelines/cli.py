@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="newsmon", description=__doc__)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
+    def live_option(sp):
+        sp.add_argument("--live", action="store_true",
+                        help="read the live database instead of the snapshot published after the last run "
+                             "(the live file is locked while the pipeline writes)")
+
     def db_option(sp):
         sp.add_argument("--db", metavar="FILE",
                         help="DuckDB file (default: $NEWSMON_DB, else data/newsmon.duckdb)")
@@ -71,8 +76,42 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run one SQL statement (read-only) and print the result as a table.")
     sp.add_argument("query")
     sp.add_argument("--max-rows", type=int, default=100, help="rows to print at most (default 100)")
+    live_option(sp)
     db_option(sp)
     sp.set_defaults(func=cmd_sql)
+
+    sp = sub.add_parser("trends", help="top and rising actors and places, with sparklines",
+                        description="Top entities by stories (a syndicated story counts once) over a date or "
+                                    "a range, with a daily sparkline, and the entities rising on the last day "
+                                    "against their previous 14 days.")
+    sp.add_argument("--date", help="one day, YYYY-MM-DD (default: the latest day with stories)")
+    sp.add_argument("--from", dest="start", help="first day of a range, YYYY-MM-DD")
+    sp.add_argument("--to", dest="end", help="last day of a range, YYYY-MM-DD")
+    sp.add_argument("--type", choices=["PERSON", "ORG", "LOCATION"], help="only this entity type")
+    sp.add_argument("--limit", type=int, default=10, help="rows per table (default 10)")
+    live_option(sp)
+    db_option(sp)
+    sp.set_defaults(func=cmd_trends)
+
+    sp = sub.add_parser("quotes", help="what someone said, or what was said about someone",
+                        description="Quotes by a speaker (--speaker) and/or mentioning an entity (--about), "
+                                    "newest first, with their source links. Names match the entity's name or "
+                                    "any of its aliases, case-blind.")
+    sp.add_argument("--speaker", metavar="NAME")
+    sp.add_argument("--about", metavar="NAME")
+    sp.add_argument("--limit", type=int, default=20, help="rows (default 20)")
+    live_option(sp)
+    db_option(sp)
+    sp.set_defaults(func=cmd_quotes)
+
+    sp = sub.add_parser("report", help="write the daily digest: one self-contained HTML page with charts",
+                        description="Write a self-contained HTML digest for a day: mentions over time for the "
+                                    "top actors, a map of the places mentioned, top quotes, data quality.")
+    sp.add_argument("--date", help="YYYY-MM-DD (default: the latest day with stories)")
+    sp.add_argument("--out", required=True, metavar="FILE.html")
+    live_option(sp)
+    db_option(sp)
+    sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("dq", help="data-quality summary of the runs of a date",
                         description="Print, for each run of the date: its status, what failed (critical "
@@ -123,12 +162,21 @@ def cmd_run(s: Settings, args) -> int:
     return 0
 
 
+def _reader(s: Settings, live: bool = False):
+    """A read-only connection: the published snapshot (readable while the pipeline writes), unless live."""
+    from pipelines import store
+
+    snap = store.snapshot_path(s.db_path)
+    path = s.db_path if live or not snap.exists() else snap
+    if not path.exists():
+        raise CliError(f"{s.db_path}: no database yet (run `newsmon ingest` or `make run` first)")
+    return store.connect(path, read_only=True)
+
+
 def cmd_sql(s: Settings, args) -> int:
     from pipelines import store
 
-    if not s.db_path.exists():
-        raise CliError(f"{s.db_path}: no database yet (run `newsmon ingest` or `make run` first)")
-    con = store.connect(s.db_path, read_only=True)
+    con = _reader(s, args.live)
     try:
         cols, rows = store.query(con, args.query)
     finally:
@@ -136,6 +184,106 @@ def cmd_sql(s: Settings, args) -> int:
     _table(cols, rows[: args.max_rows], title=None)
     if len(rows) > args.max_rows:
         print(f"({len(rows)} rows, {args.max_rows} shown)")
+    return 0
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    top = max(values, default=0)
+    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))] if top else SPARK[0]
+                   for v in values)
+
+
+def cmd_trends(s: Settings, args) -> int:
+    from datetime import timedelta
+
+    con = _reader(s, args.live)
+    try:
+        latest = con.execute("select max(day) from actor_daily").fetchone()[0]
+        if latest is None:
+            print("No stories yet.")
+            return 1
+        if args.start or args.end:
+            start = _parse_date(args.start).date() if args.start else latest - timedelta(days=13)
+            end = _parse_date(args.end).date() if args.end else latest
+        else:
+            end = _parse_date(args.date).date() if args.date else latest
+            start = end
+        spark_from = min(start, end - timedelta(days=13))
+        days = [spark_from + timedelta(days=i) for i in range((end - spark_from).days + 1)]
+        types = [args.type] if args.type else ["PERSON", "ORG", "LOCATION"]
+        params = {"lo": start, "hi": end, "types": types, "n": args.limit}
+        top = con.execute("""
+            select entity_id, name, type, sum(articles) as stories, sum(mentions) as mentions
+            from actor_daily
+            where day between $lo and $hi and type in (select unnest($types::varchar[]))
+            group by all order by stories desc, mentions desc, name limit $n""", params).fetchall()
+        series: dict[str, dict] = {}
+        for eid, day, n in con.execute("""
+                select entity_id, day, articles from actor_daily
+                where day between $a and $b and entity_id in (select unnest($ids::varchar[]))""",
+                                       {"a": spark_from, "b": end, "ids": [t[0] for t in top]}).fetchall():
+            series.setdefault(eid, {})[day] = n
+        label = f"{start}" if start == end else f"{start} to {end}"
+        _table(["name", "type", "stories", "mentions", f"daily since {spark_from}"],
+               [(n, t, st, me, sparkline([series.get(e, {}).get(d, 0) for d in days])) for e, n, t, st, me in top],
+               title=f"Top entities, {label}")
+        rising = con.execute("""
+            select name, type, stories, baseline_mean, ratio, z_score from rising_entities
+            where day = $hi and type in (select unnest($types::varchar[])) and stories >= 2
+            order by ratio desc, z_score desc, name limit $n""",
+                             {"hi": end, "types": types, "n": args.limit}).fetchall()
+        _table(["name", "type", "stories", "14-day mean", "ratio", "z"], rising, title=f"Rising on {end}")
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_quotes(s: Settings, args) -> int:
+    if not (args.speaker or args.about):
+        raise CliError("give --speaker NAME, --about NAME, or both")
+    con = _reader(s, args.live)
+    try:
+        match = ("(select entity_id from entities where lower(name) = lower($%s) "
+                 "or list_contains(list_transform(aliases, lambda x: lower(x)), lower($%s)))")
+        where, params = [], {"n": args.limit}
+        if args.speaker:
+            where.append("q.speaker_entity_id in " + match % ("speaker", "speaker"))
+            params["speaker"] = args.speaker
+        if args.about:
+            where.append("q.claim_id in (select claim_id from claim_entities where role = 'mentioned' "
+                         "and entity_id in " + match % ("about", "about") + ")")
+            params["about"] = args.about
+        rows = con.execute(f"""
+            select cast(q.published_at as date) as day, coalesce(q.speaker_name, q.speaker_as_written) as speaker,
+                   q.text, q.source, q.url
+            from quotes as q where {' and '.join(where)}
+            order by q.published_at desc nulls last, q.claim_id limit $n""", params).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        print("No quotes found.")
+        return 1
+    shown = [(d, sp, t if len(t) <= 160 else t[:157] + "…", src, url) for d, sp, t, src, url in rows]
+    _table(["date", "speaker", "quote", "source", "url"], shown, title=None)
+    return 0
+
+
+def cmd_report(s: Settings, args) -> int:
+    from pipelines import report
+
+    con = _reader(s, args.live)
+    try:
+        latest = con.execute("select max(cast(published_at as date)) from articles").fetchone()[0]
+        day = _parse_date(args.date).date() if args.date else latest
+        if day is None:
+            raise CliError("no stories yet: nothing to report")
+        out = report.build_report(con, day, Path(args.out))
+    finally:
+        con.close()
+    print(f"Wrote {out}")
     return 0
 
 

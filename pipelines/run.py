@@ -244,6 +244,7 @@ def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
         con.execute("update runs set counts = $c, finished_at = $f where run_id = $r",
                     {"c": json.dumps(counts, sort_keys=True), "r": run["run_id"],
                      "f": datetime.now(UTC).replace(tzinfo=None)})
+        store.publish_snapshot(con, s.db_path)
     finally:
         con.close()
     return counts

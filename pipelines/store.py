@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+import os
 import time
 from pathlib import Path
 
@@ -58,9 +58,25 @@ def migrate(con) -> list[str]:
             con.rollback()
             raise
         applied.append(path.stem)
-    for path in sorted((SQL_DIR / "views").glob("*.sql")):
-        con.execute(f"create or replace view {path.stem} as\n{path.read_text(encoding='utf-8')}")
+    _create_views(con, sorted((SQL_DIR / "views").glob("*.sql")))
     return applied
+
+
+def _create_views(con, paths: list[Path]) -> None:
+    """Create each view; one that reads a view not made yet is retried after the others."""
+    import duckdb
+
+    pending = list(paths)
+    while pending:
+        failed = []
+        for path in pending:
+            try:
+                con.execute(f"create or replace view {path.stem} as\n{path.read_text(encoding='utf-8')}")
+            except duckdb.CatalogException:
+                failed.append(path)
+        if len(failed) == len(pending):  # no progress: report the first real error
+            con.execute(f"create or replace view {failed[0].stem} as\n{failed[0].read_text(encoding='utf-8')}")
+        pending = failed
 
 
 def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[dict], alert_rows_fn=None,
@@ -117,10 +133,14 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
 
 
 def _replace_content(con, run_id: str, frames: dict) -> None:
-    con.register("batch_articles", frames["articles"][["article_id"]])
+    con.register("batch_articles", frames["articles"][["article_id", "published_at"]])
     stale = "select article_id from articles where run_id = $run union select article_id from batch_articles"
     touched = {r[0] for r in con.execute(
         f"select distinct entity_id from mentions where article_id in ({stale})", {"run": run_id}).fetchall()}
+    days = [r[0] for r in con.execute(f"""
+        select distinct cast(published_at as date) from articles where article_id in ({stale})
+        union select distinct cast(published_at as date) from batch_articles""", {"run": run_id}).fetchall()
+        if r[0] is not None]
     for table in ("mentions", "claims", "articles"):
         con.execute(f"delete from {table} where article_id in ({stale})", {"run": run_id})
     for table in CONTENT_TABLES:
@@ -139,6 +159,22 @@ def _replace_content(con, run_id: str, frames: dict) -> None:
                    geonames_id, precision
             from batch_entities""")
     _refresh_entities(con, sorted(touched))
+    refresh_entity_daily(con, days)
+
+
+def refresh_entity_daily(con, days: list) -> None:
+    """Recount the entity_daily mart for the publication days this load touched."""
+    if not days:
+        return
+    params = {"days": days}
+    con.execute("delete from entity_daily where day in (select unnest($days::date[]))", params)
+    con.execute("""
+        insert into entity_daily
+        select cast(a.published_at as date) as day, m.entity_id, count(*), count(distinct m.article_id)
+        from articles as a
+        inner join mentions as m on m.article_id = a.article_id
+        where a.duplicate_of is null and cast(a.published_at as date) in (select unnest($days::date[]))
+        group by all""", params)
 
 
 def _refresh_entities(con, entity_ids: list[str]) -> None:
@@ -179,13 +215,38 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
     con.execute("drop table touched")
 
 
+def snapshot_path(db_path: Path) -> Path:
+    """Where the read-only copy of a database is published: newsmon.duckdb -> newsmon.read.duckdb."""
+    return db_path.with_name(db_path.stem + ".read" + db_path.suffix)
+
+
+def publish_snapshot(con, db_path: Path) -> Path:
+    """Copy the database, as committed, to a new file and rename it over the published snapshot.
+
+    DuckDB lets one process hold a file for writing and then no other may open it, not even to read.
+    Analysts therefore read the snapshot, which is replaced atomically after each run. A reader that
+    has the old snapshot open keeps a consistent view until it reconnects.
+    """
+    target = snapshot_path(db_path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    source = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"attach '{_sql_string(str(tmp))}' as newsmon_snapshot")
+    try:
+        con.execute(f'copy from database "{source}" to newsmon_snapshot')
+    finally:
+        con.execute("detach newsmon_snapshot")
+    os.replace(tmp, target)
+    return target
+
+
+def _sql_string(value: str) -> str:
+    return value.replace("'", "''")
+
+
 def query(con, sql: str, params: dict | None = None):
     """Run one statement and return (column names, rows)."""
     cur = con.execute(sql, params or {})
     if cur.description is None:
         return [], []
     return [d[0] for d in cur.description], cur.fetchall()
-
-
-def is_read_only_sql(sql: str) -> bool:
-    return bool(re.match(r"^\s*(select|with|describe|show|summarize|pragma|explain|from)\b", sql, re.I))

@@ -1,0 +1,153 @@
+"""How fast the analysts' views answer on a large synthetic database, and whether a daily load slows down
+as the database grows.
+
+    .venv/bin/python benchmarks/queries.py [--articles 1000000] [--mentions-per-article 10] [--repeat 5]
+
+Builds a synthetic database (the project's real schema and views) in a temporary folder: N articles over
+365 days (5% syndicated copies), 10 mentions each over 50,000 entities with a long-tailed popularity, one
+quote per article. Prints, for each view, the median time of a typical analyst query on it; then the time
+of a daily incremental load (1,000 new articles with their mentions and claims, in one transaction) into
+a database of N/10 and of N articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipelines import store  # noqa: E402
+
+DAY = "date '2026-11-24'"
+QUERIES = {
+    "actor_daily": f"select name, articles from actor_daily where day = {DAY} order by articles desc limit 20",
+    "place_daily": f"select name, latitude, longitude, stories from place_daily where day = {DAY} "
+                   "order by stories desc limit 50",
+    "cooccurrence_daily": f"select actor, place, stories from cooccurrence_daily where day = {DAY} "
+                          "order by stories desc limit 20",
+    "rising_entities": f"select name, stories, ratio from rising_entities where day = {DAY} and stories >= 2 "
+                       "order by ratio desc limit 20",
+    "first_seen_entities": f"select name, type from first_seen_entities where day = {DAY}",
+    "top_speakers": "select name, quotes, latest_quote from top_speakers order by quotes desc limit 20",
+    "quotes": "select published_at, text, url from quotes where speaker_entity_id = 'e000000000000042' "
+              "order by published_at desc limit 20",
+    "claim_entities": "select count(*) from claim_entities where entity_id = 'e000000000000042'",
+    "said_about": "select text, url from said_about where speaker_entity_id = 'e000000000000042' "
+                  "and about_entity_id = 'e000000000000007' limit 20",
+    "stories": "select title, articles from stories where articles > 1 order by first_published_at desc limit 20",
+}
+
+
+def build(path: Path, articles: int, per_article: int, offset: int = 0, run: str = "bench") -> None:
+    """Fill the database with synthetic rows (ids are deterministic strings, as the pipeline's are)."""
+    con = store.connect(path)
+    con.execute("""
+        insert or ignore into entities
+        select printf('e%015d', i), 'Entity ' || i,
+               case when i % 3 = 0 then 'PERSON' when i % 3 = 1 then 'ORG' else 'LOCATION' end,
+               []::varchar[], case when i % 3 = 2 then 'XX' end,
+               case when i % 3 = 2 then (i % 180) - 90.0 end, case when i % 3 = 2 then (i % 360) - 180.0 end,
+               null, null
+        from range(50000) t(i)""")
+    con.execute(f"""
+        insert into articles
+        select printf('a%015d', i), 'https://news.example/' || i, 'source' || (i % 500), 'Story ' || i,
+               timestamp '2026-11-24 23:00' - to_minutes(cast(((i * 7919) % 525600) as bigint)), 'page', 'en',
+               'Entity ' || (i % 997) || ' said something about Entity ' || (i % 991) || '. ' ||
+               repeat('word ', 40), 45, null, null, md5(i::varchar), null,
+               case when i % 20 = 0 and i > 0 then printf('a%015d', i - 1) end, null,
+               timestamp '2026-11-25', '{run}'
+        from range({offset}, {offset + articles}) t(i)""")
+    con.execute(f"""
+        insert into mentions
+        select printf('m%015d', i), printf('a%015d', {offset} + i // {per_article}),
+               printf('e%015d', cast(floor(pow(random(), 3) * 50000) as bigint)), 'Entity', 'Entity',
+               0, 6, 0, 'X'
+        from range({articles * per_article}) t(i)""")
+    con.execute(f"""
+        insert into claims
+        select printf('c%015d', i), printf('a%015d', i), 'quote',
+               printf('e%015d', cast(floor(pow(random(), 3) * 50000) as bigint)), 'Entity', 'said',
+               'something about Entity', 0, 22
+        from range({offset}, {offset + articles}) t(i)""")
+    days = [r[0] for r in con.execute("select distinct cast(published_at as date) from articles").fetchall()]
+    store.refresh_entity_daily(con, days)  # the mart the pipeline's loads keep current
+    con.close()
+
+
+def daily_load(path: Path, base: int) -> float:
+    """One day's batch of 1,000 new articles, loaded the way the pipeline loads a run."""
+    import pandas as pd
+
+    con = store.connect(path)
+    n, start = 1000, base
+    arts = con.execute(f"select * from articles where article_id < printf('a%015d', {n})").df()
+    arts["article_id"] = [f"n{start + i:015d}" for i in range(n)]
+    arts["run_id"] = "daily-bench"
+    # A day's batch: all published on the new day, so the load touches that day's trend rows only.
+    arts["published_at"] = pd.Timestamp("2026-11-25") + pd.to_timedelta(range(n), unit="min")
+    arts["duplicate_of"] = None
+    ments = con.execute(f"select * from mentions where article_id < printf('a%015d', {n})").df()
+    ments["mention_id"] = "n" + ments["mention_id"].str[1:]
+    ments["article_id"] = "n" + (ments["article_id"].str[1:].astype(int) + start).astype(str).str.zfill(15)
+    claims = con.execute(f"select * from claims where article_id < printf('a%015d', {n})").df()
+    claims["claim_id"] = "n" + claims["claim_id"].str[1:]
+    claims["article_id"] = "n" + (claims["article_id"].str[1:].astype(int) + start).astype(str).str.zfill(15)
+    ents = pd.DataFrame(columns=["entity_id", "name", "type", "country_code", "latitude", "longitude",
+                                 "geonames_id", "precision"])
+    frames = {"articles": arts, "entities": ents, "mentions": ments, "claims": claims}
+    t0 = time.perf_counter()
+    store.load_run(con, {"run_id": "daily-bench", "kind": "daily", "status": "success", "counts": {}},
+                   frames, [], [])
+    took = time.perf_counter() - t0
+    con.close()
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=1_000_000)
+    ap.add_argument("--mentions-per-article", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, duckdb {__import__('duckdb').__version__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.duckdb"
+        t0 = time.perf_counter()
+        build(big, args.articles, args.mentions_per_article)
+        print(f"built {args.articles:,} articles, {args.articles * args.mentions_per_article:,} mentions, "
+              f"{args.articles:,} claims in {time.perf_counter() - t0:.1f} s "
+              f"({big.stat().st_size / 1e9:.2f} GB)")
+        con = store.connect(big, read_only=True)
+        print(f"\n{'view':22} {'median s':>9} {'max s':>7}  rows")
+        slow = []
+        for view, sql in QUERIES.items():
+            times, rows = [], 0
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                rows = len(con.execute(sql).fetchall())
+                times.append(time.perf_counter() - t)
+            med = statistics.median(times)
+            slow += [view] if med >= 1 else []
+            print(f"{view:22} {med:9.3f} {max(times):7.3f}  {rows}")
+        con.close()
+        print(f"\nviews at or over 1 s: {', '.join(slow) or 'none'}")
+
+        small = Path(tmp) / "small.duckdb"
+        build(small, args.articles // 10, args.mentions_per_article)
+        t_small = daily_load(small, 10 * args.articles)
+        t_big = daily_load(big, 10 * args.articles)
+        print(f"\ndaily load of 1,000 articles: {t_small:.2f} s into {args.articles // 10:,} articles, "
+              f"{t_big:.2f} s into {args.articles:,} articles (x{t_big / t_small:.1f} for 10x the data)")
+
+
+if __name__ == "__main__":
+    main()

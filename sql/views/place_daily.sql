@@ -1,0 +1,13 @@
+-- One row per place and publication day: stories (a syndicated story counts once) and mentions,
+-- with the place's country and coordinates.
+select
+    day,
+    entity_id,
+    name,
+    country_code,
+    latitude,
+    longitude,
+    mentions,
+    articles as stories
+from actor_daily
+where type = 'LOCATION'
