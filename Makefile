@@ -10,13 +10,14 @@ UV := $(or $(shell command -v uv 2>/dev/null),.uv/bin/uv)
 DEMO_DATE ?= 2026-11-24
 export NEWSMON_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint lock venv demo-serve airflow clean help
+.PHONY: run test lint lock venv airflow clean help
 
 help:
 	@echo "make run    - build .venv from requirements.lock and run newsmon_daily on the bundled demo sources"
 	@echo "make test   - build .venv and run the whole test suite (ruff + pytest)"
 	@echo "make lint   - ruff on the repo"
 	@echo "make lock   - re-lock requirements.in into requirements.lock (hashes, no index URLs)"
+	@echo "make airflow - Airflow standalone with our DAGs on 127.0.0.1:8080 (Ctrl-C stops it)"
 
 .uv/bin/uv:
 	$(PYTHON) -m venv .uv
@@ -37,6 +38,9 @@ run: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+airflow: venv
+	scripts/airflow_local.sh
 
 lint: venv
 	$(BIN)/ruff check .

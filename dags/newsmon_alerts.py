@@ -29,7 +29,7 @@ DUCKDB = Asset(DUCKDB_ASSET_URI)
     doc_md=__doc__,
 )
 def newsmon_alerts():
-    @task
+    @task(pool="newsmon_duckdb")  # one slot, shared with newsmon_daily's writers
     def deliver_alerts(triggering_asset_events=None) -> dict:
         from datetime import datetime
 

@@ -16,6 +16,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from pipelines.settings import DUCKDB_ASSET_URI
 
 DUCKDB = Asset(DUCKDB_ASSET_URI)
+DUCKDB_POOL = "newsmon_duckdb"  # one slot: DuckDB allows one writing process
 
 
 def _settings():
@@ -88,7 +89,7 @@ def newsmon_daily():
 
         return run.check(_settings(), ref)
 
-    @task(outlets=[DUCKDB])
+    @task(outlets=[DUCKDB], pool=DUCKDB_POOL)
     def load(ref: dict, logical_date=None, outlet_events=None) -> dict:
         from pipelines import run
 
@@ -97,7 +98,7 @@ def newsmon_daily():
         outlet_events[DUCKDB].extra = {"run_id": ref["run_id"], "window_end": ref["window_end"]}
         return counts
 
-    @task
+    @task(pool=DUCKDB_POOL)
     def deliver(ref: dict) -> dict:
         from pipelines import run
 

@@ -65,11 +65,16 @@ def normalise(text: str) -> str:
 
 @functools.cache
 def load_model(name: str, patterns: tuple[tuple[str, str], ...] = ()):
-    """The spaCy pipeline, loaded once per process; watched names are added as entity-ruler patterns so
-    they are always recognised."""
+    """The spaCy pipeline, loaded once per process, with only what entities need: the NER component (and
+    the shared tok2vec only if NER listens to it), a rule-based sentencizer for sentence indexes, and the
+    watched names as entity-ruler patterns so they are always recognised. Claims use no parse, so the
+    tagger, parser and lemmatizer, which cost more than NER itself, are not loaded."""
     import spacy
 
-    nlp = spacy.load(name)
+    nlp = spacy.load(name, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"])
+    if "tok2vec" in nlp.pipe_names and "ner" not in nlp.get_pipe("tok2vec").listening_components:
+        nlp.remove_pipe("tok2vec")
+    nlp.add_pipe("sentencizer", first=True)
     if patterns:
         ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
         ruler.add_patterns([{"label": label, "pattern": text} for label, text in patterns])
@@ -177,12 +182,18 @@ def _fix_types(text: str, spans: list[list]) -> None:
     LOCATION (Kiev, Crimea); a place-tagged surname of a person named in the article is that PERSON."""
     surnames = {text[s:e].split()[-1] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) > 1}
     lone = {text[s:e] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) == 1}
+    org_heads = {text[s:e].split()[0] for s, e, t, _ in spans if t == "ORG" and len(text[s:e].split()) > 1}
     known = _known_names()
     for span in spans:
         surface = text[span[0]:span[1]]
         listed = [t for t, names in known.items() if geo.fold(surface) in names]
         if len(listed) == 1:  # a name in the alias table has a known type (Navalny is a person)
             span[2] = listed[0]
+            continue
+        place = geo.lookup(surface)
+        if (span[2] != "ORG" and len(surface.split()) == 1 and surface in org_heads
+                and (place is None or place.precision == "city")):
+            span[2] = "ORG"  # "Meridian" after "Meridian Port Holdings": the company, not Meridian, Idaho
             continue
         # Town names are also surnames; a one-word ORG that is a town is far more often the town.
         threshold = 15_000 if span[2] == "ORG" and len(surface.split()) == 1 else 100_000
@@ -221,16 +232,21 @@ def _known_names() -> dict[str, frozenset[str]]:
 
 def _link_short_forms(text: str, spans: list[list]) -> list[str]:
     """Each span's form: a person's surname alone links to the one full name in the article that ends
-    with it ("Grotskov" -> "Volodymyr Grotskov"). Two candidates are ambiguous: the short form stays."""
-    full = sorted({text[s:e] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) > 1})
+    with it ("Grotskov" -> "Volodymyr Grotskov"), an organisation's first word to the one full name that
+    starts with it ("Meridian" -> "Meridian Port Holdings"). Two candidates are ambiguous: the short form
+    stays."""
+    full = sorted({" ".join(text[s:e].split()) for s, e, t, _ in spans if len(text[s:e].split()) > 1})
+    types = {" ".join(text[s:e].split()): t for s, e, t, _ in spans}
     forms = []
     for s, e, t, _ in spans:
         surface = " ".join(text[s:e].split())
-        if t == "PERSON" and len(surface.split()) == 1:
-            candidates = {f for f in full if f.split()[-1] == surface}
+        if t in ("PERSON", "ORG") and len(surface.split()) == 1:
+            # A person by the last word of the full name, an organisation by the first ("Meridian").
+            at = -1 if t == "PERSON" else 0
+            candidates = {f for f in full if types[f] == t and f.split()[at] == surface}
             if len(candidates) == 1:
                 surface = candidates.pop()
-        forms.append(" ".join(surface.split()))
+        forms.append(surface)
     return forms
 
 

@@ -119,11 +119,10 @@ def extract_stage(s: Settings, run: dict) -> dict:
     rows, logs = [], []
     window = _window(s, run)
     earliest = window.start - timedelta(days=window.grace_days) if window.start else None
-    for f in _read_rows(run, "fetched"):
-        try:
-            row = _article_row(s, run, f)
-        except extract.ExtractionError as exc:
-            logs.append(LogRecord(f["source"], f["url"], "extract", str(exc)))
+    fetched = _read_rows(run, "fetched")
+    for f, row in zip(fetched, _parallel(_extract_one, [(s, run, f) for f in fetched], s.workers), strict=True):
+        if isinstance(row, str):
+            logs.append(LogRecord(f["source"], f["url"], "extract", row))
             continue
         if earliest and row["published_at"] and row["published_at"] < earliest:
             # The feed listed it as new, but the page dates it before this run's window: an old story.
@@ -153,15 +152,17 @@ def dedupe_stage(s: Settings, run: dict) -> dict:
 
 
 def analyse(s: Settings, run: dict) -> dict:
-    """Entities, mentions and claims for every English article (one spaCy pass per article)."""
+    """Entities, mentions and claims for every article in the NLP languages (one spaCy NER pass each)."""
     from pipelines import claims, entities
 
     rows = _read_rows(run, "articles")
-    english = [r for r in rows if r["language"] == "en"]
+    wanted = {x.strip() for x in s.nlp_languages.split(",")}
+    analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
     nlp = entities.load_model(s.spacy_model, alerts.patterns(alerts.load_watchlist(s.watchlist_path)))
     mention_rows, claim_rows, entity_rows = [], [], {}
-    docs = nlp.pipe((entities.normalise(r["text"]) for r in english), batch_size=16)
-    for r, doc in zip(english, docs, strict=True):
+    procs = s.workers if len(analysed) >= PARALLEL_FROM else 1
+    docs = nlp.pipe((entities.normalise(r["text"]) for r in analysed), batch_size=32, n_process=procs)
+    for r, doc in zip(analysed, docs, strict=True):
         ms, ents = entities.from_doc(r["article_id"], r["text"], doc, r["title"], r["site_name"])
         mention_rows += [asdict(m) for m in ms]
         for e in ents:
@@ -171,7 +172,7 @@ def analyse(s: Settings, run: dict) -> dict:
     _write_rows(run, "entities", list(entity_rows.values()))
     _write_rows(run, "claims", claim_rows)
     counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
-              "skipped_language": len(rows) - len(english)}
+              "skipped_language": len(rows) - len(analysed)}
     return _finish_stage(run, "analyse", counts)
 
 
@@ -312,6 +313,30 @@ def run_all(s: Settings, run: dict, inputs: list[str] | None = None, logical_dat
 
 
 # ---------------------------------------------------------------- helpers
+
+
+PARALLEL_FROM = 100  # below this many items a second process costs more than it saves
+
+
+def _parallel(fn, items: list, workers: int) -> list:
+    """fn over items, in order; in worker processes for large batches. Spawned, not forked: the
+    caller may be an Airflow task process with threads, where fork can deadlock."""
+    if workers <= 1 or len(items) < PARALLEL_FROM:
+        return [fn(i) for i in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8))))
+
+
+def _extract_one(args) -> dict | str:
+    """One fetched item to an article row, or the reason it has none (picklable for worker processes)."""
+    s, run, f = args
+    try:
+        return _article_row(s, run, f)
+    except extract.ExtractionError as exc:
+        return str(exc)
 
 
 def _article_row(s: Settings, run: dict, f: dict) -> dict:

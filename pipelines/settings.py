@@ -35,6 +35,11 @@ class Settings:
     grace_days: float = 1.0
     # How far back a new article is compared with stored ones to find syndicated copies.
     dedupe_days: int = 30
+    # Processes for extraction and NLP on large batches (this machine kind has 2 cores).
+    workers: int = 2
+    # Languages whose articles get entities and claims (comma-separated ISO codes; * for all). The
+    # default model is English: on other languages it finds noise, so they are skipped and counted.
+    nlp_languages: str = "en"
 
     @property
     def staging_dir(self) -> Path:

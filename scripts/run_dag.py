@@ -8,9 +8,15 @@ import sys
 
 import pendulum
 
+POOL = "newsmon_duckdb"
+
 
 def main(dag_id: str, date: str) -> int:
     from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.pool import Pool
+
+    # The tasks that write DuckDB share a one-slot pool: DuckDB allows one writing process.
+    Pool.create_or_update_pool(POOL, 1, "DuckDB allows one writer", include_deferred=False)
 
     bag = DagBag()
     if bag.import_errors:

@@ -53,3 +53,12 @@ def test_seed_people_and_places(nlp):
     assert "Grotskov" not in by_name and "Putin" not in by_name  # linked to the full names
     assert by_name["Alexei Navalny"].type == "PERSON"  # alias table fixes the model's ORG
     assert not any(e.name.startswith("Latest News") for e in ents)
+
+
+def test_an_organisations_short_name_is_the_organisation_not_a_town(nlp):
+    text = ("Meridian Port Holdings runs the container terminal in Rotterdam. "
+            "Meridian said on Monday that the automation plan would go ahead. "
+            "Workers in Meridian, Idaho, were not asked.")
+    mentions, _ = analyse(nlp, text)
+    first = next(m for m in mentions if m.surface == "Meridian")
+    assert (first.type, first.form) == ("ORG", "Meridian Port Holdings")

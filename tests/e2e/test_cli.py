@@ -99,7 +99,18 @@ def test_sql_prints_a_table_and_errors_are_one_line(env, tmp_path, capsys):
     assert cli.main(["run", "--date", "24/11/2026"]) == 2
 
 
-@pytest.mark.parametrize("command", ["", "ingest", "run", "sql", "demo"])
+def commands() -> list[str]:
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "==SUPPRESS==" or getattr(a, "choices", None)
+              and isinstance(a.choices, dict)]
+    return sorted(sub.choices)
+
+
+def test_the_cli_has_every_documented_command():
+    assert {"ingest", "run", "sql", "demo", "dq", "quarantine", "trends", "quotes", "report"} <= set(commands())
+
+
+@pytest.mark.parametrize("command", ["", *commands()])
 def test_every_command_has_help(command):
     out = subprocess.run([sys.executable, "-m", "pipelines.cli", *([command] if command else []), "--help"],
                          capture_output=True, text=True, cwd=REPO_ROOT)
@@ -108,5 +119,5 @@ def test_every_command_has_help(command):
 
 def test_every_command_is_documented_in_the_readme():
     readme = (REPO_ROOT / "README.md").read_text()
-    for command in ("ingest", "run", "sql", "demo"):
-        assert f"newsmon {command}" in readme
+    for command in commands():
+        assert f"`newsmon {command}" in readme, command
