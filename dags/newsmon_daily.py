@@ -1,4 +1,5 @@
-"""newsmon_daily: discover -> fetch -> extract -> dedupe -> analyse -> check -> load -> deliver.
+"""newsmon_daily: discover -> fetch[batches] -> extract[batches] -> dedupe -> analyse[batches] -> check ->
+load -> deliver.
 
 Wiring only: every task imports the `pipelines` library at run time and passes a small run reference
 (ids, window, staging folder) through XCom; the data itself lives in files under the staging folder.
@@ -54,22 +55,27 @@ def newsmon_daily():
         return run.new_run(_settings(), "daily", begin, end)
 
     @task
-    def discover(ref: dict) -> dict:
+    def discover(ref: dict) -> list[int]:
+        """Find the window's candidates; return the batches the mapped tasks fan out over."""
         from pipelines import run
 
-        return run.discover(_settings(), ref)
+        s = _settings()
+        run.discover(s, ref)
+        return run.parts(s, ref)
 
     @task
-    def fetch(ref: dict) -> dict:
+    def fetch(ref: dict, part: int) -> int:
         from pipelines import run
 
-        return run.fetch_stage(_settings(), ref)
+        run.fetch_stage(_settings(), ref, part)
+        return part
 
     @task
-    def extract(ref: dict) -> dict:
+    def extract(ref: dict, part: int) -> int:
         from pipelines import run
 
-        return run.extract_stage(_settings(), ref)
+        run.extract_stage(_settings(), ref, part)
+        return part
 
     @task
     def dedupe(ref: dict) -> dict:
@@ -78,10 +84,11 @@ def newsmon_daily():
         return run.dedupe_stage(_settings(), ref)
 
     @task
-    def analyse(ref: dict) -> dict:
+    def analyse(ref: dict, part: int) -> int:
         from pipelines import run
 
-        return run.analyse(_settings(), ref)
+        run.analyse(_settings(), ref, part)
+        return part
 
     @task
     def check(ref: dict) -> dict:
@@ -105,7 +112,14 @@ def newsmon_daily():
         return run.deliver(_settings(), ref, _smtp_uri())
 
     ref = start()
-    chain(discover(ref), fetch(ref), extract(ref), dedupe(ref), analyse(ref), check(ref), load(ref), deliver(ref))
+    parts = discover(ref)
+    # Fetch, extract and analyse fan out over batches (each writes its own Parquet files); dedupe sees
+    # every batch at once, and one load task merges them into DuckDB, the single writer.
+    fetched = fetch.partial(ref=ref).expand(part=parts)
+    extracted = extract.partial(ref=ref).expand(part=fetched)
+    deduped = dedupe(ref)
+    analysed = analyse.partial(ref=ref).expand(part=parts)
+    chain(extracted, deduped, analysed, check(ref), load(ref), deliver(ref))
 
 
 newsmon_daily()

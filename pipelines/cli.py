@@ -462,10 +462,14 @@ class _Reporter:
 
     def poll(self, folder: Path, done: set[str]) -> None:
         for stage in stages.STAGES:
-            path = folder / f"counts_{stage}.json"
-            if stage not in done and path.exists():
+            files = sorted(folder.glob(f"counts_{stage}*.json"))  # one file, or one per mapped batch
+            if stage not in done and files:
                 done.add(stage)
-                self.stage_done(stage, json.loads(path.read_text(encoding="utf-8")))
+                counts: dict = {}
+                for f in files:
+                    for k, v in json.loads(f.read_text(encoding="utf-8")).items():
+                        counts[k] = counts.get(k, 0) + v if isinstance(v, int | float) else v
+                self.stage_done(stage, counts)
 
 
 def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = None) -> None:

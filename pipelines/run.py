@@ -81,9 +81,17 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None) -> dict:
     return _finish_stage(run, "discover", counts, logs)
 
 
-def fetch_stage(s: Settings, run: dict) -> dict:
-    """Fetch every candidate (a few at a time), keep the bytes content-addressed under data/raw/."""
-    cands = [Candidate(**c) for c in _read_rows(run, "candidates")]
+def parts(s: Settings, run: dict) -> list[int]:
+    """The batches the run's candidates split into (batch_size each, at least one), for the DAG's
+    mapped fetch, extract and analyse tasks."""
+    n = len(_read_rows(run, "candidates"))
+    return list(range(max(1, -(-n // s.batch_size))))
+
+
+def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
+    """Fetch every candidate (a few at a time), keep the bytes content-addressed under data/raw/.
+    With `part`, only that batch of the candidates (a mapped task of the DAG)."""
+    cands = [Candidate(**c) for c in _slice(s, _read_rows(run, "candidates"), part)]
 
     def one(c: Candidate):
         try:
@@ -110,17 +118,19 @@ def fetch_stage(s: Settings, run: dict) -> dict:
         results = list(pool.map(one, cands))
     rows = [r for r in results if isinstance(r, dict)]
     logs = [r for r in results if isinstance(r, LogRecord)]
-    _write_rows(run, "fetched", rows)
-    return _finish_stage(run, "fetch", {"fetched": len(rows), "fetch_failed": len(logs)}, logs)
+    _write_rows(run, "fetched", rows, part)
+    return _finish_stage(run, "fetch", {"fetched": len(rows), "fetch_failed": len(logs)}, logs, part)
 
 
-def extract_stage(s: Settings, run: dict) -> dict:
-    """Main text and metadata of every fetched item; an item we cannot read is logged with its reason."""
+def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
+    """Main text and metadata of every fetched item; an item we cannot read is logged with its reason.
+    With `part`, the items fetched by that batch, in this process (the DAG's workers are the parallelism)."""
     rows, logs = [], []
     window = _window(s, run)
     earliest = window.start - timedelta(days=window.grace_days) if window.start else None
-    fetched = _read_rows(run, "fetched")
-    for f, row in zip(fetched, _parallel(_extract_one, [(s, run, f) for f in fetched], s.workers), strict=True):
+    fetched = _read_rows(run, "fetched", part)
+    workers = s.workers if part is None else 1
+    for f, row in zip(fetched, _parallel(_extract_one, [(s, run, f) for f in fetched], workers), strict=True):
         if isinstance(row, str):
             logs.append(LogRecord(f["source"], f["url"], "extract", row))
             continue
@@ -135,14 +145,18 @@ def extract_stage(s: Settings, run: dict) -> dict:
         if r["article_id"] not in seen:
             seen.add(r["article_id"])
             unique.append(r)
-    _write_rows(run, "articles", unique)
-    return _finish_stage(run, "extract", {"extracted": len(unique), "extract_failed": len(logs)}, logs)
+    _write_rows(run, "articles", unique, part)
+    return _finish_stage(run, "extract", {"extracted": len(unique), "extract_failed": len(logs)}, logs, part)
 
 
 def dedupe_stage(s: Settings, run: dict) -> dict:
     """Mark syndicated and repeated copies with duplicate_of (the first copy), within the batch and
-    against what is stored from the last dedupe_days."""
-    rows = _read_rows(run, "articles")
+    against what is stored from the last dedupe_days. Merges the batches' articles into one file."""
+    rows, seen = [], set()
+    for r in _read_all(run, "articles"):  # one URL listed in two batches is one article
+        if r["article_id"] not in seen:
+            seen.add(r["article_id"])
+            rows.append(r)
     stored = _stored_fingerprints(s, run, rows)
     dups = dedupe.find_duplicates(rows, stored)
     for r in rows:
@@ -151,16 +165,17 @@ def dedupe_stage(s: Settings, run: dict) -> dict:
     return _finish_stage(run, "dedupe", {"kept": len(rows) - len(dups), "duplicates": len(dups)})
 
 
-def analyse(s: Settings, run: dict) -> dict:
-    """Entities, mentions and claims for every article in the NLP languages (one spaCy NER pass each)."""
+def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
+    """Entities, mentions and claims for every article in the NLP languages (one spaCy NER pass each).
+    With `part`, that batch of the deduplicated articles, in this process."""
     from pipelines import claims, entities
 
-    rows = _read_rows(run, "articles")
+    rows = _slice(s, _read_rows(run, "articles"), part)
     wanted = {x.strip() for x in s.nlp_languages.split(",")}
     analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
     nlp = entities.load_model(s.spacy_model, alerts.patterns(alerts.load_watchlist(s.watchlist_path)))
     mention_rows, claim_rows, entity_rows = [], [], {}
-    procs = s.workers if len(analysed) >= PARALLEL_FROM else 1
+    procs = s.workers if len(analysed) >= PARALLEL_FROM and part is None else 1
     docs = nlp.pipe((entities.normalise(r["text"]) for r in analysed), batch_size=32, n_process=procs)
     for r, doc in zip(analysed, docs, strict=True):
         ms, ents = entities.from_doc(r["article_id"], r["text"], doc, r["title"], r["site_name"])
@@ -168,12 +183,12 @@ def analyse(s: Settings, run: dict) -> dict:
         for e in ents:
             entity_rows.setdefault(e.entity_id, asdict(e))
         claim_rows += [asdict(c) for c in claims.extract(r["article_id"], r["text"], ms)]
-    _write_rows(run, "mentions", mention_rows)
-    _write_rows(run, "entities", list(entity_rows.values()))
-    _write_rows(run, "claims", claim_rows)
+    _write_rows(run, "mentions", mention_rows, part)
+    _write_rows(run, "entities", list(entity_rows.values()), part)
+    _write_rows(run, "claims", claim_rows, part)
     counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
               "skipped_language": len(rows) - len(analysed)}
-    return _finish_stage(run, "analyse", counts)
+    return _finish_stage(run, "analyse", counts, part=part)
 
 
 def check(s: Settings, run: dict) -> dict:
@@ -210,7 +225,7 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
         shutil.copytree(folder, target)
         _write_json(target / "reason.json", blocked)
         frames = {k: v.iloc[0:0] for k, v in frames.items()}
-    log_rows = [dict(r, run_id=run["run_id"]) for r in _read_json(folder / "log.json", [])]
+    log_rows = [dict(r, run_id=run["run_id"]) for r in _logs(run)]
     row = {"run_id": run["run_id"], "kind": run["kind"], "logical_date": _naive_utc(logical_date),
            "window_start": run["window_start"], "window_end": run["window_end"],
            "started_at": run["started_at"], "finished_at": None,
@@ -376,24 +391,48 @@ def _frames(run: dict) -> dict:
     }
     out = {}
     for table, cols in columns.items():
-        path = Path(run["dir"]) / f"{table}.parquet"
-        df = pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=cols)
+        files = _files(run, table)
+        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files else pd.DataFrame()
         out[table] = df.reindex(columns=cols)
+    # Two batches can find the same entity; it is one row.
+    out["entities"] = out["entities"].drop_duplicates("entity_id", ignore_index=True)
     out["mentions_load"] = out["mentions"].drop(columns=["type"])
     return out
 
 
-def _write_rows(run: dict, name: str, rows: list[dict]) -> None:
+def _part_name(name: str, part: int | None) -> str:
+    return f"{name}.parquet" if part is None else f"{name}.part-{part:04d}.parquet"
+
+
+def _files(run: dict, name: str) -> list[Path]:
+    """A stage's output: its one file, or its batches' files in batch order."""
+    folder = Path(run["dir"])
+    whole = folder / f"{name}.parquet"
+    return [whole] if whole.exists() else sorted(folder.glob(f"{name}.part-*.parquet"))
+
+
+def _slice(s: Settings, rows: list, part: int | None) -> list:
+    return rows if part is None else rows[part * s.batch_size:(part + 1) * s.batch_size]
+
+
+def _write_rows(run: dict, name: str, rows: list[dict], part: int | None = None) -> None:
     import pandas as pd
 
-    path = Path(run["dir"]) / f"{name}.parquet"
+    path = Path(run["dir"]) / _part_name(name, part)
     pd.DataFrame(rows).to_parquet(path, index=False) if rows else path.unlink(missing_ok=True)
 
 
-def _read_rows(run: dict, name: str) -> list[dict]:
+def _read_all(run: dict, name: str) -> list[dict]:
+    out = []
+    for f in _files(run, name):
+        out += _read_rows(run, f.name[: -len(".parquet")])
+    return out
+
+
+def _read_rows(run: dict, name: str, part: int | None = None) -> list[dict]:
     import pandas as pd
 
-    path = Path(run["dir"]) / f"{name}.parquet"
+    path = Path(run["dir"]) / _part_name(name, part)
     if not path.exists():
         return []
     df = pd.read_parquet(path)
@@ -408,19 +447,29 @@ def _read_rows(run: dict, name: str) -> list[dict]:
     return rows
 
 
-def _finish_stage(run: dict, stage: str, counts: dict, logs: Iterable[LogRecord] = ()) -> dict:
+def _finish_stage(run: dict, stage: str, counts: dict, logs: Iterable[LogRecord] = (),
+                  part: int | None = None) -> dict:
+    """Record a stage's (or one batch's) counts and failures, each in its own file: mapped tasks run at
+    the same time and must not write one file together."""
     folder = Path(run["dir"])
-    logs = [asdict(x) for x in logs]
-    if logs:
-        _write_json(folder / "log.json", _read_json(folder / "log.json", []) + logs)
-    _write_json(folder / f"counts_{stage}.json", counts)
+    suffix = "" if part is None else f".part-{part:04d}"
+    _write_json(folder / f"log_{stage}{suffix}.json", [asdict(x) for x in logs])
+    _write_json(folder / f"counts_{stage}{suffix}.json", counts)
     return _counts(run)
 
 
+def _logs(run: dict) -> list[dict]:
+    return [x for f in sorted(Path(run["dir"]).glob("log_*.json")) for x in _read_json(f, [])]
+
+
 def _counts(run: dict) -> dict:
+    """The run's counts so far: every stage's, batches added up."""
     out: dict = {}
+    folder = Path(run["dir"])
     for stage in STAGES:
-        out.update(_read_json(Path(run["dir"]) / f"counts_{stage}.json", {}))
+        for f in sorted(folder.glob(f"counts_{stage}*.json")):
+            for k, v in _read_json(f, {}).items():
+                out[k] = out.get(k, 0) + v if isinstance(v, int | float) and k in out else v
     return out
 
 

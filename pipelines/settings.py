@@ -37,6 +37,8 @@ class Settings:
     dedupe_days: int = 30
     # Processes for extraction and NLP on large batches (this machine kind has 2 cores).
     workers: int = 2
+    # Articles per mapped task in the DAG (fetch, extract and analyse fan out over batches).
+    batch_size: int = 200
     # Languages whose articles get entities and claims (comma-separated ISO codes; * for all). The
     # default model is English: on other languages it finds noise, so they are skipped and counted.
     nlp_languages: str = "en"

@@ -27,6 +27,7 @@ def snapshot(db):
 
 def test_demo_run_fills_every_table_and_a_rerun_changes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NEWSMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSMON_BATCH_SIZE", "10")  # 26 feed entries: three mapped batches per heavy stage
     monkeypatch.delenv("NEWSMON_DB", raising=False)
     db = tmp_path / "data" / "newsmon.duckdb"
     with socket.socket() as sock:
@@ -63,6 +64,9 @@ def test_demo_run_fills_every_table_and_a_rerun_changes_nothing(tmp_path, monkey
     (status, counts), = q("select status, counts from runs")
     counts = json.loads(counts)
     assert status == "success" and counts["duplicates"] == 1 and counts["fetch_failed"] == 2
+    assert counts["fetched"] == DEMO_PAGES and counts["extracted"] == DEMO_PAGES  # summed over the batches
+    staged = sorted(p.name for p in (tmp_path / "data" / "staging").glob("*/fetched.part-*.parquet"))
+    assert len(staged) == 3
     alerts = q("select rule_id, status from alerts")
     assert alerts and {s for _, s in alerts} == {"sent"}
     assert {"amina-wanjiru", "mombasa", "braxton-shipping"} <= {r for r, _ in alerts}
