@@ -17,6 +17,12 @@ from pipelines.settings import DUCKDB_ASSET_URI
 DUCKDB = Asset(DUCKDB_ASSET_URI)
 
 
+def _on_failure(context) -> None:
+    from pipelines.channels import notify_task_failure
+
+    notify_task_failure(context)
+
+
 @dag(
     dag_id="newsmon_alerts",
     schedule=[DUCKDB],
@@ -24,7 +30,7 @@ DUCKDB = Asset(DUCKDB_ASSET_URI)
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 3, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True,
-                  "execution_timeout": timedelta(minutes=30)},
+                  "execution_timeout": timedelta(minutes=30), "on_failure_callback": _on_failure},
     tags=["newsmon", "alerts"],
     doc_md=__doc__,
 )

@@ -7,23 +7,27 @@ Wiring only: every task imports the `pipelines` library at run time and passes a
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, chain, dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from pipelines.settings import DUCKDB_ASSET_URI
+from pipelines.settings import DUCKDB_ASSET_URI, Settings
 
 DUCKDB = Asset(DUCKDB_ASSET_URI)
 DUCKDB_POOL = "newsmon_duckdb"  # one slot: DuckDB allows one writing process
 
 
-def _settings():
-    from pipelines.settings import Settings
-
+def _settings() -> Settings:
+    # Read again in the task: the worker's environment is the one that counts at run time.
     return Settings.from_env()
+
+
+def _on_failure(context) -> None:
+    from pipelines.channels import notify_task_failure
+
+    notify_task_failure(context)
 
 
 def _smtp_uri() -> str | None:
@@ -36,13 +40,19 @@ def _smtp_uri() -> str | None:
         return None
 
 
+SETTINGS = Settings.from_env()  # light: paths and numbers, no connections
+
+
 @dag(
     dag_id="newsmon_daily",
-    schedule=CronDataIntervalTimetable(os.environ.get("NEWSMON_SCHEDULE", "0 0 * * *"), timezone="UTC"),
+    schedule=CronDataIntervalTimetable(SETTINGS.schedule, timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
+    # Backfills go through `airflow backfill create`; NEWSMON_CATCHUP=true makes the scheduler fill gaps too.
+    catchup=SETTINGS.catchup,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=2)},
+    default_args={"retries": SETTINGS.task_retries, "retry_delay": timedelta(minutes=2),
+                  "retry_exponential_backoff": True, "max_retry_delay": timedelta(minutes=30),
+                  "execution_timeout": timedelta(hours=2), "on_failure_callback": _on_failure},
     tags=["newsmon", "ingest"],
     doc_md=__doc__,
 )

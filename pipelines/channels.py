@@ -126,6 +126,39 @@ def _send(channel: Channel, items: list[dict], alerts_file: Path, smtp_uri: str 
         _post(url, {"alerts": [record(i) for i in items]}, items, secret)
 
 
+def notify_operator(events_file: Path, event: dict, env: Mapping[str, str] | None = None) -> None:
+    """Tell the operator that something failed: a line in the events file, always, and a POST to the
+    webhook named by NEWSMON_OPERATOR_WEBHOOK_URL when it is set. Never raises: a notification that fails
+    must not hide the failure it reports."""
+    env = os.environ if env is None else env
+    line = json.dumps(event, default=str, ensure_ascii=False)
+    try:
+        events_file.parent.mkdir(parents=True, exist_ok=True)
+        with events_file.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+    except OSError:
+        pass
+    url = env.get("NEWSMON_OPERATOR_WEBHOOK_URL")
+    if url:
+        try:
+            _post(url, {"text": f"newsmon: {event.get('summary')}", "event": event}, [])
+        except DeliveryError:
+            pass
+
+
+def notify_task_failure(context) -> None:
+    """Airflow's on_failure_callback: the operator hears about every failed task (the events file under
+    the data folder and the operator webhook). Takes Airflow's context by duck typing: no Airflow import."""
+    from pipelines.settings import Settings
+
+    ti = context["ti"]
+    event = {"dag_id": ti.dag_id, "task_id": ti.task_id, "map_index": ti.map_index, "run_id": ti.run_id,
+             "try_number": ti.try_number, "logical_date": context.get("logical_date"),
+             "error": repr(context.get("exception"))[:1000]}
+    event["summary"] = f"{ti.dag_id}.{ti.task_id} failed in {ti.run_id}: {event['error'][:200]}"
+    notify_operator(Settings.from_env().data_dir / "operator-events.jsonl", event)
+
+
 def record(item: dict) -> dict:
     """The JSON form of one alert, as written to files and webhooks."""
     keys = ("alert_id", "rule_id", "kind", "mode", "channel", "created_at", "entity", "matched", "snippet",

@@ -39,6 +39,10 @@ class Settings:
     workers: int = 2
     # Articles per mapped task in the DAG (fetch, extract and analyse fan out over batches).
     batch_size: int = 200
+    # Scheduling of newsmon_daily, read when the DAG file is parsed.
+    schedule: str = "0 0 * * *"
+    catchup: bool = False
+    task_retries: int = 2
     # Languages whose articles get entities and claims (comma-separated ISO codes; * for all). The
     # default model is English: on other languages it finds noise, so they are skipped and counted.
     nlp_languages: str = "en"
@@ -114,6 +118,12 @@ def _coerce(name: str, type_name: object, raw: object) -> object:
     try:
         if "Path" in kind:
             return Path(str(raw)).absolute()
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return str(raw).lower() in ("true", "1", "yes")
         if kind == "float":
             return float(raw)
         if kind == "int":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +20,25 @@ SEED = SHARED / "seeds" / "000_6ef03a1e55de8844.txt"
 def needs_shared(path: Path):
     """Skip (with the reason) where the workplace's shared data is absent, as in a user's clone."""
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is not present (shared evaluation data)")
+
+
+def debian_tool(binary: Path, package: str) -> Path:
+    """A tool from Debian's packages: installed with apt-get when missing and we are root (as in CI),
+    else the calling test is skipped with the reason."""
+    if not binary.exists():
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            pytest.skip(f"{binary} is missing and cannot be installed here (needs root and apt-get)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        try:
+            subprocess.run(f"apt-get update && apt-get install -y --no-install-recommends {package}", shell=True,
+                           env=env, capture_output=True, timeout=900, check=True)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            output = getattr(exc, "stderr", b"") or b""
+            pytest.skip(f"{binary} is missing and `apt-get install {package}` failed: "
+                        f"{output.decode(errors='replace')[-300:] or exc}")
+        if not binary.exists():
+            pytest.skip(f"apt-get installed {package} but {binary} is still missing")
+    return binary
 
 
 @pytest.fixture

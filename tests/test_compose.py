@@ -1,8 +1,13 @@
 """docker-compose.yml is well-formed and has the services of Airflow's official compose file."""
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import yaml
 
 from pipelines.settings import REPO_ROOT
+from tests.conftest import debian_tool
 
 
 def test_compose_file_has_the_airflow_services_with_healthchecks():
@@ -22,3 +27,16 @@ def test_no_committed_file_names_a_package_host():
     for path in (REPO_ROOT / "requirements.lock", REPO_ROOT / "Makefile", REPO_ROOT / "Dockerfile"):
         text = path.read_text()
         assert not any(h in text for h in hosts), path
+
+
+def test_docker_compose_accepts_the_file_and_rejects_a_broken_one(tmp_path):
+    compose = debian_tool(Path("/usr/bin/docker-compose"), "docker-compose")  # its `config` needs no engine
+    shutil.copy(REPO_ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    shutil.copy(REPO_ROOT / ".env.example", tmp_path / ".env")
+    ok = subprocess.run([str(compose), "config", "-q"], cwd=tmp_path, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    broken = (tmp_path / "docker-compose.yml").read_text().replace("    command: scheduler",
+                                                                    "    command: scheduler\n    replicas: two")
+    (tmp_path / "docker-compose.yml").write_text(broken)
+    bad = subprocess.run([str(compose), "config", "-q"], cwd=tmp_path, capture_output=True, text=True)
+    assert bad.returncode != 0 and "replicas" in bad.stderr

@@ -24,13 +24,14 @@ def _python(code: str, tmp_path: Path) -> str:
 def test_dags_parse_define_their_dag_and_have_retries_and_tags(tmp_path):
     code = ("import json; from airflow.dag_processing.dagbag import DagBag; b = DagBag(); "
             "print(json.dumps({'errors': {k: str(v) for k, v in b.import_errors.items()}, 'dags': "
-            "{d.dag_id: [d.fileloc, sorted(d.tags), d.default_args.get('retries', 0)] for d in b.dags.values()}}))")
+            "{d.dag_id: [d.fileloc, sorted(d.tags), d.default_args.get('retries', 0), "
+            "callable(d.default_args.get('on_failure_callback'))] for d in b.dags.values()}}))")
     result = json.loads(_python(code, tmp_path))
     assert result["errors"] == {}
     files = sorted(p.stem for p in (REPO_ROOT / "dags").glob("*.py"))
     assert sorted(result["dags"]) == files  # file name = dag_id, one DAG per file
-    for dag_id, (fileloc, tags, retries) in result["dags"].items():
-        assert Path(fileloc).stem == dag_id and tags and retries >= 1
+    for dag_id, (fileloc, tags, retries, notifies) in result["dags"].items():
+        assert Path(fileloc).stem == dag_id and tags and retries >= 1 and notifies
 
 
 def test_dag_files_import_nothing_heavy(tmp_path):

@@ -7,7 +7,6 @@ import datetime
 import json
 import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 
 from pipelines import store
 from pipelines.report import build_report
+from tests.conftest import debian_tool
 
 DAY = datetime.date(2026, 11, 24)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -157,21 +157,7 @@ def test_an_empty_database_still_gives_a_report(tmp_path):
 
 @pytest.fixture(scope="module")
 def chromium():
-    """Debian's chromium; installed with apt when missing and we are root, else the test is skipped."""
-    if not CHROMIUM.exists():
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            subprocess.run("apt-get update && apt-get install -y --no-install-recommends chromium", shell=True,
-                           env=env, capture_output=True, timeout=900, check=True)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            output = getattr(exc, "stderr", b"") or b""
-            pytest.skip(f"{CHROMIUM} is missing and `apt-get install chromium` failed: "
-                        f"{output.decode(errors='replace')[-300:] or exc}")
-        if not CHROMIUM.exists():
-            pytest.skip(f"apt-get installed chromium but {CHROMIUM} is still missing")
-    return CHROMIUM
+    return debian_tool(CHROMIUM, "chromium")
 
 
 class DevTools:

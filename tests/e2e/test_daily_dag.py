@@ -85,3 +85,16 @@ def test_demo_run_fills_every_table_and_a_rerun_changes_nothing(tmp_path, monkey
     assert cli.main(["demo", "--date", "2026-11-24", "--port", port]) == 0
     assert snapshot(db) == before
     assert (tmp_path / "data" / "alerts.jsonl").read_text().splitlines() == lines
+
+
+def test_a_failing_task_fails_the_run_and_notifies_the_operator(tmp_path, monkeypatch, capsys):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - {name: broken, kind: gopher}\n")  # invalid: discover raises
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSMON_SOURCES", str(sources))
+    monkeypatch.setenv("NEWSMON_TASK_RETRIES", "0")
+    monkeypatch.delenv("NEWSMON_DB", raising=False)
+    assert cli.main(["run", "--date", "2026-11-24"]) == 2
+    assert "the DAG run failed" in capsys.readouterr().err
+    (event,) = [json.loads(x) for x in (tmp_path / "data" / "operator-events.jsonl").read_text().splitlines()]
+    assert event["task_id"] == "discover" and "kind" in event["error"] and event["dag_id"] == "newsmon_daily"
