@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -393,10 +392,6 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(h))
-
-
-def env_secret(name: str | None, env=os.environ) -> str | None:
-    return env.get(name) if name else None
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
