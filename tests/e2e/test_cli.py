@@ -79,6 +79,13 @@ def test_ingest_twice_changes_nothing_and_bad_files_are_logged(env, tmp_path):
     reasons = dict(con.execute("select regexp_extract(url, '[^/]+$'), reason from fetch_log").fetchall())
     con.close()
     assert reasons["empty.txt"] == "empty file"
+    # A failed warning is recorded and the batch still loads: the .txt note has no date, so only half of
+    # the articles have one (the floor is 80%).
+    con = duckdb.connect(str(db), read_only=True)
+    warned = con.execute("select check_name, observed from dq_results where not success").fetchall()
+    status = con.execute("select status from runs").fetchone()[0]
+    con.close()
+    assert warned == [("completeness:with_date", "50% of articles (floor 80%)")] and status == "success"
     assert reasons["latin1.txt"].startswith("not UTF-8 text")
     assert "binary.html" in reasons and "JSON" in reasons["list.json"]
     assert cli.main(["ingest", str(inbox), "--db", str(db)]) == 0
