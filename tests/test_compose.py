@@ -40,3 +40,13 @@ def test_docker_compose_accepts_the_file_and_rejects_a_broken_one(tmp_path):
     (tmp_path / "docker-compose.yml").write_text(broken)
     bad = subprocess.run([str(compose), "config", "-q"], cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode != 0 and "replicas" in bad.stderr
+
+
+def test_env_example_lists_every_setting():
+    from dataclasses import fields
+
+    from pipelines.settings import Settings, env_name
+
+    text = (REPO_ROOT / ".env.example").read_text()
+    missing = [env_name(f.name) for f in fields(Settings) if f"\n{env_name(f.name)}=" not in text]
+    assert missing == []
