@@ -233,7 +233,7 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
 
     def alert_rows(con):
         start = _dt(run["window_start"]) if run["window_start"] else None
-        return alerts.evaluate(con, watchlist, run["run_id"], _run_time(run, frames["articles"]), start)
+        return alerts.evaluate(con, watchlist, run["run_id"], _run_time(run), start)
 
     con = store.connect(s.db_path)
     try:
@@ -248,7 +248,7 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
 def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
     """Send every alert that is due (this run's and earlier ones awaiting a retry), then record the
     run's final counts and finish time."""
-    deliver_alerts(s, _run_time(run, _frames(run)["articles"]), smtp_uri)
+    deliver_alerts(s, _run_time(run), smtp_uri)
     con = store.connect(s.db_path)
     try:
         # The run's own alerts and where they stand: the same on a rerun, unlike what one call delivered.
@@ -542,11 +542,15 @@ def _unique(cands: Iterable[Candidate]) -> list[Candidate]:
     return out
 
 
-def _run_time(run: dict, articles) -> datetime | None:
+def _run_time(run: dict) -> datetime | None:
     """The run's logical time: its window's end; for an ingest, when its newest input was obtained."""
     if run["window_end"]:
         return _dt(run["window_end"])
-    return None if articles.empty else articles["fetched_at"].max().to_pydatetime()
+    import pandas as pd
+
+    stamps = [pd.read_parquet(f, columns=["fetched_at"])["fetched_at"].max() for f in _files(run, "articles")]
+    stamps = [t for t in stamps if pd.notna(t)]
+    return max(stamps).to_pydatetime() if stamps else None
 
 
 def _http_date(resp) -> str:
