@@ -152,11 +152,9 @@ def naive(bodies: list[bytes], model: str, db: Path) -> tuple[float, int]:
 
 
 def ceiling(texts: list[str], model: str, workers: int) -> float:
-    import spacy
+    from pipelines.entities import ner_only
 
-    nlp = spacy.load(model, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
-    if "tok2vec" in nlp.pipe_names and "ner" not in nlp.get_pipe("tok2vec").listening_components:
-        nlp.remove_pipe("tok2vec")
+    nlp = ner_only(model)
     t = time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=32, n_process=workers):
         pass

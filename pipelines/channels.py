@@ -19,7 +19,7 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,7 +28,6 @@ from pipelines.alerts import Channel, Watchlist
 
 DEFAULT_SMTP_ENV = "NEWSMON_SMTP_URL"
 AIRFLOW_SMTP_ENV = "AIRFLOW_CONN_NEWSMON_SMTP"
-MAX_BACKOFF = timedelta(hours=24)
 
 
 class DeliveryError(Exception):
@@ -242,8 +241,7 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
 
 def _title(items: list[dict]) -> str:
     if len(items) == 1:
-        i = items[0]
-        return f"{i['rule_id']}: {json.loads(i['reason'])['why'] if i.get('reason') else i['matched']}"
+        return f"{items[0]['rule_id']}: {_why(items[0])}"
     return f"digest: {len(items)} alerts ({', '.join(sorted({i['rule_id'] for i in items}))})"
 
 

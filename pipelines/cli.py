@@ -462,13 +462,9 @@ class _Reporter:
 
     def poll(self, folder: Path, done: set[str]) -> None:
         for stage in stages.STAGES:
-            files = sorted(folder.glob(f"counts_{stage}*.json"))  # one file, or one per mapped batch
-            if stage not in done and files:
+            counts = None if stage in done else stages.stage_counts(folder, stage)
+            if counts is not None:
                 done.add(stage)
-                counts: dict = {}
-                for f in files:
-                    for k, v in json.loads(f.read_text(encoding="utf-8")).items():
-                        counts[k] = counts.get(k, 0) + v if isinstance(v, int | float) else v
                 self.stage_done(stage, counts)
 
 

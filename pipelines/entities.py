@@ -69,15 +69,21 @@ def load_model(name: str, patterns: tuple[tuple[str, str], ...] = ()):
     the shared tok2vec only if NER listens to it), a rule-based sentencizer for sentence indexes, and the
     watched names as entity-ruler patterns so they are always recognised. Claims use no parse, so the
     tagger, parser and lemmatizer, which cost more than NER itself, are not loaded."""
+    nlp = ner_only(name)
+    nlp.add_pipe("sentencizer", first=True)
+    if patterns:
+        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
+        ruler.add_patterns([{"label": label, "pattern": text} for label, text in patterns])
+    return nlp
+
+
+def ner_only(name: str):
+    """A spaCy pipeline with only what NER needs (the shared tok2vec only if NER listens to it)."""
     import spacy
 
     nlp = spacy.load(name, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"])
     if "tok2vec" in nlp.pipe_names and "ner" not in nlp.get_pipe("tok2vec").listening_components:
         nlp.remove_pipe("tok2vec")
-    nlp.add_pipe("sentencizer", first=True)
-    if patterns:
-        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
-        ruler.add_patterns([{"label": label, "pattern": text} for label, text in patterns])
     return nlp
 
 

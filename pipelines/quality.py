@@ -17,7 +17,6 @@ from pathlib import Path
 from pipelines.models import CLAIM_KINDS, ENTITY_TYPES
 
 CRITICAL, WARNING = "critical", "warning"
-TABLES = ("articles", "entities", "mentions", "claims")
 # Completeness floors: the share of a batch's articles that should have each.
 COMPLETENESS = {"with_date": 0.8, "with_entities": 0.8, "with_claims": 0.3}
 VOLUME_DAYS = 14

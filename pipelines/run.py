@@ -462,14 +462,23 @@ def _logs(run: dict) -> list[dict]:
     return [x for f in sorted(Path(run["dir"]).glob("log_*.json")) for x in _read_json(f, [])]
 
 
+def stage_counts(folder: Path, stage: str) -> dict | None:
+    """One stage's counts, its batches added up; None while the stage has not finished any batch."""
+    files = sorted(folder.glob(f"counts_{stage}*.json"))
+    if not files:
+        return None
+    out: dict = {}
+    for f in files:
+        for k, v in _read_json(f, {}).items():
+            out[k] = out.get(k, 0) + v if isinstance(v, int | float) and k in out else v
+    return out
+
+
 def _counts(run: dict) -> dict:
     """The run's counts so far: every stage's, batches added up."""
     out: dict = {}
-    folder = Path(run["dir"])
     for stage in STAGES:
-        for f in sorted(folder.glob(f"counts_{stage}*.json")):
-            for k, v in _read_json(f, {}).items():
-                out[k] = out.get(k, 0) + v if isinstance(v, int | float) and k in out else v
+        out.update(stage_counts(Path(run["dir"]), stage) or {})
     return out
 
 
