@@ -10,7 +10,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),.uv/bin/uv)
 DEMO_DATE ?= 2026-11-24
 export NEWSMON_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint lock venv airflow clean help
+.PHONY: run test lint lock venv airflow reliability clean help
 
 help:
 	@echo "make run    - build .venv from requirements.lock and run newsmon_daily on the bundled demo sources"
@@ -18,6 +18,8 @@ help:
 	@echo "make lint   - ruff on the repo"
 	@echo "make lock   - re-lock requirements.in into requirements.lock (hashes, no index URLs)"
 	@echo "make airflow - Airflow standalone with our DAGs on 127.0.0.1:8080 (Ctrl-C stops it)"
+	@echo "make reliability - the fault, hostile-input and escaping tests, the fuzz run and the SIGKILL trials"
+	@echo "               (docs/reliability.md has the results)"
 
 .uv/bin/uv:
 	$(PYTHON) -m venv .uv
@@ -28,6 +30,8 @@ $(BIN)/.synced: requirements.lock pyproject.toml | $(if $(shell command -v uv 2>
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
 	# Our own package, editable, with no new dependencies and the locked setuptools as the build backend.
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	# The geocoder's compact index, built once per machine from the installed gazetteers (~/.cache/newsmon).
+	$(BIN)/python -c "from pipelines import geo; print('gazetteer index:', geo.prebuild())"
 	touch $@
 
 venv: $(BIN)/.synced
@@ -38,6 +42,12 @@ run: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+reliability: venv
+	$(BIN)/python -m pytest -q tests/test_faults.py tests/test_properties.py tests/test_fuzz.py \
+		tests/test_discovery.py tests/test_fetch_http.py tests/test_store.py tests/test_alerts.py tests/test_untrusted_text.py
+	$(BIN)/python benchmarks/fuzz.py
+	$(BIN)/python benchmarks/faults.py --trials 20
 
 airflow: venv
 	scripts/airflow_local.sh

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines import store  # noqa: E402
+from pipelines import alerts, store  # noqa: E402
 
 DAY = "date '2026-11-24'"
 QUERIES = {
@@ -67,47 +67,96 @@ def build(path: Path, articles: int, per_article: int, offset: int = 0, run: str
         from range({offset}, {offset + articles}) t(i)""")
     con.execute(f"""
         insert into mentions
-        select printf('m%015d', i), printf('a%015d', {offset} + i // {per_article}),
-               printf('e%015d', cast(floor(pow(random(), 3) * 50000) as bigint)), 'Entity', 'Entity',
-               0, 6, 0, 'X'
-        from range({articles * per_article}) t(i)""")
+        select printf('m%015d', i), printf('a%015d', {offset} + i // {per_article}), printf('e%015d', e),
+               'Entity ' || e, 'Entity ' || e, 0, 6, 0, 'X'
+        from (select i, cast(floor(pow(random(), 3) * 50000) as bigint) as e
+              from range({articles * per_article}) t(i))""")
     con.execute(f"""
         insert into claims
         select printf('c%015d', i), printf('a%015d', i), 'quote',
                printf('e%015d', cast(floor(pow(random(), 3) * 50000) as bigint)), 'Entity', 'said',
                'something about Entity', 0, 22
         from range({offset}, {offset + articles}) t(i)""")
+    # claim_entities is written by the pipeline with its claims: here, the rows it would write.
+    con.execute(f"""
+        insert or ignore into claim_entities
+        select claim_id, article_id, speaker_entity_id, 'speaker' from claims
+        where claim_id >= printf('c%015d', {offset}) and claim_id < printf('c%015d', {offset + articles})
+        union
+        select c.claim_id, c.article_id, m.entity_id, 'mentioned'
+        from claims as c
+        inner join mentions as m
+            on m.article_id = c.article_id and m.start_char >= c.start_char and m.end_char <= c.end_char
+        where c.claim_id >= printf('c%015d', {offset}) and c.claim_id < printf('c%015d', {offset + articles})
+          and m.entity_id is distinct from c.speaker_entity_id""")
     days = [r[0] for r in con.execute("select distinct cast(published_at as date) from articles").fetchall()]
-    store.refresh_entity_daily(con, days)  # the mart the pipeline's loads keep current
+    # The marts the pipeline's loads keep current.
+    store.refresh_entity_daily(con, days)
+    con.execute("""insert into entity_forms select entity_id, form, surface, count(*) from mentions group by all
+                   on conflict do update set mentions = excluded.mentions""")
     con.close()
 
 
-def daily_load(path: Path, base: int) -> float:
-    """One day's batch of 1,000 new articles, loaded the way the pipeline loads a run."""
+WATCHLIST = """
+rules:
+  - {id: watched-actor, name: Entity 42}
+  - {id: watched-place, type: ORG, place: {near: [10, 20], km: 500}}
+  - {id: watched-topic, keywords: [said something]}
+  - {id: newcomer, kind: first_seen, type: PERSON}
+  - {id: rising, kind: spike, type: ORG}
+"""
+
+
+def daily_load(path: Path, base: int, run: str) -> tuple[float, float]:
+    """One day's batch of 1,000 new articles, loaded the way the pipeline loads a run: with the entities
+    its mentions name (names and aliases are refreshed) and a watchlist of every rule kind evaluated in
+    the transaction; then the same run loaded again (a rerun of the date, which replaces its rows).
+    Returns both times."""
     import pandas as pd
 
+    wl_path = path.with_name("watchlist.yaml")
+    wl_path.write_text(WATCHLIST, encoding="utf-8")
+    watchlist = alerts.load_watchlist(wl_path)
+    day = pd.Timestamp("2026-11-25").to_pydatetime()
+
     con = store.connect(path)
-    n, start = 1000, base
+    n = 1000
     arts = con.execute(f"select * from articles where article_id < printf('a%015d', {n})").df()
-    arts["article_id"] = [f"n{start + i:015d}" for i in range(n)]
-    arts["run_id"] = "daily-bench"
+    arts["article_id"] = [f"n{base + i:015d}" for i in range(n)]
+    arts["run_id"] = run
     # A day's batch: all published on the new day, so the load touches that day's trend rows only.
     arts["published_at"] = pd.Timestamp("2026-11-25") + pd.to_timedelta(range(n), unit="min")
     arts["duplicate_of"] = None
     ments = con.execute(f"select * from mentions where article_id < printf('a%015d', {n})").df()
-    ments["mention_id"] = "n" + ments["mention_id"].str[1:]
-    ments["article_id"] = "n" + (ments["article_id"].str[1:].astype(int) + start).astype(str).str.zfill(15)
+    ments["mention_id"] = "n" + (ments["mention_id"].str[1:].astype(int) + 10 * base).astype(str).str.zfill(15)
+    ments["article_id"] = "n" + (ments["article_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
     claims = con.execute(f"select * from claims where article_id < printf('a%015d', {n})").df()
-    claims["claim_id"] = "n" + claims["claim_id"].str[1:]
-    claims["article_id"] = "n" + (claims["article_id"].str[1:].astype(int) + start).astype(str).str.zfill(15)
-    ents = pd.DataFrame(columns=["entity_id", "name", "type", "country_code", "latitude", "longitude",
-                                 "geonames_id", "precision"])
-    frames = {"articles": arts, "entities": ents, "mentions": ments, "claims": claims}
+    claims["claim_id"] = "n" + (claims["claim_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
+    claims["article_id"] = "n" + (claims["article_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
+    ents = con.execute("select * exclude (aliases) from entities where entity_id in "
+                       "(select unnest($ids::varchar[]))", {"ids": sorted(set(ments["entity_id"]))}).df()
+    links = con.execute(f"select * from claim_entities where article_id < printf('a%015d', {n})").df()
+    links["claim_id"] = "n" + (links["claim_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
+    links["article_id"] = "n" + (links["article_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
+    frames = {"articles": arts, "entities": ents, "mentions": ments, "claims": claims, "claim_entities": links}
+    times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        store.load_run(con, {"run_id": run, "kind": "daily", "status": "success", "counts": {}}, frames, [], [],
+                       lambda c: alerts.evaluate(c, watchlist, run, day, day))
+        times.append(time.perf_counter() - t0)
+    con.close()
+    return times[0], times[1]
+
+
+def snapshot(path: Path) -> float:
+    """Publishing the analysts' read-only copy after a load (store.publish_snapshot)."""
+    con = store.connect(path)
     t0 = time.perf_counter()
-    store.load_run(con, {"run_id": "daily-bench", "kind": "daily", "status": "success", "counts": {}},
-                   frames, [], [])
+    store.publish_snapshot(con, path)
     took = time.perf_counter() - t0
     con.close()
+    store.snapshot_path(path).unlink()
     return took
 
 
@@ -143,10 +192,13 @@ def main() -> None:
 
         small = Path(tmp) / "small.duckdb"
         build(small, args.articles // 10, args.mentions_per_article)
-        t_small = daily_load(small, 10 * args.articles)
-        t_big = daily_load(big, 10 * args.articles)
-        print(f"\ndaily load of 1,000 articles: {t_small:.2f} s into {args.articles // 10:,} articles, "
-              f"{t_big:.2f} s into {args.articles:,} articles (x{t_big / t_small:.1f} for 10x the data)")
+        print(f"\n{'into a database of':22} {'daily load s':>12} {'rerun s':>8} {'snapshot s':>10}  (median of "
+              f"{args.repeat} days of 1,000 articles; the rerun replaces the same day)")
+        for path, size in ((small, args.articles // 10), (big, args.articles)):
+            loads = [daily_load(path, 10 * args.articles + 1000 * i, f"day-{i}") for i in range(args.repeat)]
+            first = statistics.median(t for t, _ in loads)
+            again = statistics.median(t for _, t in loads)
+            print(f"{size:>13,} articles {first:12.3f} {again:8.3f} {snapshot(path):10.2f}")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,9 @@ def newsmon_daily():
         run.discover(s, ref)
         return run.parts(s, ref)
 
-    @task
+    # One fetch batch at a time across the deployment: each batch spreads over many hosts with its own
+    # threads, and the per-host delay and connection cap hold only within one process.
+    @task(max_active_tis_per_dag=1)
     def fetch(ref: dict, part: int) -> int:
         from pipelines import run
 

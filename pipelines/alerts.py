@@ -26,6 +26,7 @@ from pipelines import geo
 from pipelines.models import ENTITY_TYPES, stable_id
 
 KINDS = ("mention", "claim", "first_seen", "spike")
+GUILLEMETS = str.maketrans("«»", "‹›")
 MODES = ("instant", "digest")
 CHANNEL_TYPES = ("file", "email", "slack", "webhook")
 BASELINE_DAYS = 14
@@ -179,7 +180,9 @@ def patterns(watchlist: Watchlist) -> tuple[tuple[str, str], ...]:
 
 
 def evaluate(con, watchlist: Watchlist, run_id: str, created_at: datetime | None, window_start: datetime | None):
-    """Alert rows for what a run loaded (call inside its load transaction).
+    """Alert rows for what a run loaded: call inside its load transaction, where store.load_run has
+    registered the run's rows as run_articles, run_mentions and run_claims (so nothing here scans the
+    history: the load's time does not grow with the database).
 
     Syndicated copies (duplicate_of set) never alert: their story already did. Ids hash the rule, what
     fired (the story; the entity for first_seen; entity and window for spike) and the channel, so a
@@ -187,18 +190,17 @@ def evaluate(con, watchlist: Watchlist, run_id: str, created_at: datetime | None
     """
     if not watchlist.rules:
         return []
-    stories = _rows(con, """select article_id, title, url, text from articles
-                            where run_id = $run and duplicate_of is null order by article_id""", {"run": run_id})
+    stories = _rows(con, """select article_id, title, url, text from run_articles
+                            where duplicate_of is null order by article_id""")
     if not stories:
         return []
     mentions = _rows(con, """
         select m.*, e.name, e.type, e.aliases, e.country_code, e.latitude, e.longitude
-        from mentions m join entities e using (entity_id)
-        join articles a using (article_id)
-        where a.run_id = $run and a.duplicate_of is null order by m.article_id, m.start_char""", {"run": run_id})
-    claims = _rows(con, """select c.* from claims c join articles a using (article_id)
-                           where a.run_id = $run and a.duplicate_of is null order by c.article_id, c.start_char""",
-                   {"run": run_id})
+        from run_mentions m join entities e using (entity_id)
+        join run_articles a using (article_id)
+        where a.duplicate_of is null order by m.article_id, m.start_char""")
+    claims = _rows(con, """select c.* from run_claims c join run_articles a using (article_id)
+                           where a.duplicate_of is null order by c.article_id, c.start_char""")
     by_article: dict[str, list[dict]] = {}
     for m in mentions:
         by_article.setdefault(m["article_id"], []).append(m)
@@ -215,7 +217,7 @@ def evaluate(con, watchlist: Watchlist, run_id: str, created_at: datetime | None
                 if hit:
                     out += _rows_for(rule, story["article_id"], hit, created_at, run_id)
         elif rule.kind == "first_seen":
-            for ent, m in _first_seen(con, run_id, rule, mentions):
+            for ent, m in _first_seen(con, rule, mentions):
                 hit = {"entity_id": ent, "mention": m, "matched": m["surface"], "why": "first time seen",
                        "snippet": snippet(texts[m["article_id"]]["text"], m["start_char"], m["end_char"])}
                 out += _rows_for(rule, m["article_id"], hit, created_at, run_id, key=ent)
@@ -308,10 +310,13 @@ def _speaks_about(claim: dict, about: set[str], mentions: list[dict]) -> bool:
                and {geo.fold(m["name"]), geo.fold(m["form"])} & about for m in mentions)
 
 
-def _first_seen(con, run_id: str, rule: Rule, mentions: list[dict]):
+def _first_seen(con, rule: Rule, mentions: list[dict]):
+    # Mentioned before: more mentions in the whole database (entity_forms) than in this run alone.
     earlier = {r["entity_id"] for r in _rows(con, """
-        select distinct m.entity_id from mentions m join articles a using (article_id) where a.run_id <> $run""",
-                                             {"run": run_id})}
+        with here as (select entity_id, count(*) as n from run_mentions group by entity_id)
+        select h.entity_id from here as h inner join entity_forms as f using (entity_id)
+        group by h.entity_id, h.n
+        having sum(f.mentions) > h.n""")}
     wanted = {geo.fold(n) for n in rule.names}
     seen: dict[str, dict] = {}
     for m in mentions:
@@ -338,11 +343,9 @@ def _spikes(con, rule: Rule, mentions: list[dict], start: datetime, texts: dict)
         return []
     first = start - timedelta(days=BASELINE_DAYS)
     history = _rows(con, """
-        select m.entity_id, cast(a.published_at as date) as day, count(distinct m.article_id) as n
-        from mentions m join articles a using (article_id)
-        where a.duplicate_of is null and a.published_at >= $lo and a.published_at < $hi
-          and m.entity_id in (select unnest($ids::varchar[]))
-        group by all""", {"lo": first, "hi": start, "ids": sorted(now)})
+        select entity_id, day, stories as n from entity_daily
+        where day >= $lo and day < $hi and entity_id in (select unnest($ids::varchar[]))""",
+                    {"lo": first.date(), "hi": start.date(), "ids": sorted(now)})
     daily: dict[str, list[int]] = {e: [0] * BASELINE_DAYS for e in now}
     for h in history:
         daily[h["entity_id"]][(h["day"] - first.date()).days] = h["n"]
@@ -382,9 +385,14 @@ def _rows_for(rule: Rule, story: str, hit: dict, created_at, run_id: str, key: s
 
 
 def snippet(text: str, start: int, end: int, width: int = 120) -> str:
-    """The words around a match, the match marked with «» (escaped per channel when rendered)."""
+    """The words around a match, the match marked with «» (escaped per channel when rendered). The
+    text's own guillemets (French, German, Russian quotes) become ‹›, so the only «» are the markers."""
     lo, hi = max(0, start - width), min(len(text), end + width)
-    return (("…" if lo else "") + text[lo:start] + "«" + text[start:end] + "»" + text[end:hi]
+
+    def plain(t: str) -> str:
+        return t.translate(GUILLEMETS)
+
+    return (("…" if lo else "") + plain(text[lo:start]) + "«" + plain(text[start:end]) + "»" + plain(text[end:hi])
             + ("…" if hi < len(text) else "")).replace("\n", " ")
 
 
@@ -394,7 +402,7 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def _rows(con, sql: str, params: dict) -> list[dict]:
-    cur = con.execute(sql, params)
+def _rows(con, sql: str, params: dict | None = None) -> list[dict]:
+    cur = con.execute(sql, params or {})
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

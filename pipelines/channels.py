@@ -14,6 +14,7 @@ import hmac
 import html
 import json
 import os
+import re
 import smtplib
 import ssl
 import urllib.error
@@ -114,7 +115,8 @@ def _send(channel: Channel, items: list[dict], alerts_file: Path, smtp_uri: str 
         url = env.get(channel.options["url_env"])
         if not url:
             raise DeliveryError(f"slack webhook URL not set (environment variable {channel.options['url_env']})")
-        _post(url, {"text": _title(items), "blocks": [_slack_block(i) for i in items]}, items)
+        # The top-level text is the notification fallback and is read as mrkdwn too: escaped like the blocks.
+        _post(url, {"text": _slack_escape(_title(items)), "blocks": [_slack_block(i) for i in items]}, items)
     else:
         url = channel.options.get("url") or env.get(channel.options.get("url_env", ""))
         if not url:
@@ -130,7 +132,10 @@ def notify_operator(events_file: Path, event: dict, env: Mapping[str, str] | Non
     webhook named by NEWSMON_OPERATOR_WEBHOOK_URL when it is set. Never raises: a notification that fails
     must not hide the failure it reports."""
     env = os.environ if env is None else env
-    line = json.dumps(event, default=str, ensure_ascii=False)
+    # An error message can quote a URL with its credentials (an SMTP URL, a webhook token): masked here,
+    # since the events file and the webhook are read by more people than the secrets are.
+    line = redact(json.dumps(event, default=str, ensure_ascii=False))
+    event = json.loads(line)
     try:
         events_file.parent.mkdir(parents=True, exist_ok=True)
         with events_file.open("a", encoding="utf-8") as out:
@@ -140,7 +145,7 @@ def notify_operator(events_file: Path, event: dict, env: Mapping[str, str] | Non
     url = env.get("NEWSMON_OPERATOR_WEBHOOK_URL")
     if url:
         try:
-            _post(url, {"text": f"newsmon: {event.get('summary')}", "event": event}, [])
+            _post(url, {"text": _slack_escape(f"newsmon: {event.get('summary')}"), "event": event}, [])
         except DeliveryError:
             pass
 
@@ -190,7 +195,9 @@ def _send_email(channel: Channel, items: list[dict], uri: str | None) -> None:
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     msg = EmailMessage()
     prefix = channel.options.get("subject_prefix", "[newsmon]")
-    msg["Subject"] = f"{prefix} {_title(items)}"
+    # A line break in a name or a surface would make EmailMessage raise (header injection refused), and
+    # that ValueError would stop every other channel's delivery: a subject is one line.
+    msg["Subject"] = " ".join(f"{prefix} {_title(items)}".split())
     msg["From"] = channel.options.get("from") or query.get("from") or "newsmon@localhost"
     to = channel.options["to"]
     msg["To"] = ", ".join(to if isinstance(to, list) else [to])
@@ -199,7 +206,11 @@ def _send_email(channel: Channel, items: list[dict], uri: str | None) -> None:
     msg["Message-ID"] = f"<{hashlib.sha256(ids.encode()).hexdigest()[:32]}@newsmon>"
     msg.set_content(_text(items))
     msg.add_alternative(_html(items), subtype="html")
-    host, port = parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25)
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:  # urllib's message quotes the port only; ours says which setting to fix
+        raise DeliveryError("SMTP URL has an invalid port") from None
+    host = parts.hostname or "localhost"
     try:
         if parts.scheme == "smtps":
             server = smtplib.SMTP_SSL(host, port, timeout=20, context=ssl.create_default_context())
@@ -271,16 +282,30 @@ def _html(items: list[dict]) -> str:
     return f"<html><body><ul>{''.join(rows)}</ul></body></html>"
 
 
-def _slack_block(item: dict) -> dict:
-    def esc(s: object) -> str:
-        return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _slack_escape(s: object) -> str:
+    """Slack's control characters (https://api.slack.com/reference/surfaces/formatting#escaping): with them
+    escaped, text from an article cannot open a link or a mention such as <!channel>."""
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+
+def _slack_block(item: dict) -> dict:
+    esc = _slack_escape
     snip = esc(item["snippet"]).replace("«", "*").replace("»", "*")
     title = esc(item.get("title") or "(untitled)")
-    url = item.get("url") or ""
-    link = f"<{url}|{title}>" if url.startswith("http") else title
+    # The URL is article data too: a '>' would close the link and let the rest be read as markup, a '|'
+    # would start the label early.
+    url = esc(item.get("url") or "").replace("|", "%7C")
+    link = f"<{url}|{title}>" if url.startswith(("http://", "https://")) else title
     return {"type": "section", "text": {"type": "mrkdwn",
                                         "text": f"*{esc(item['rule_id'])}*: {esc(_why(item))}\n{link}\n>{snip}"}}
+
+
+def redact(text: str) -> str:
+    """The text with the user and password of every URL in it masked (smtp://user:pw@host -> smtp://***@host)."""
+    return _CREDENTIALS.sub(r"\1***@", text)
+
+
+_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@\"']+@")
 
 
 def _safe(exc: BaseException) -> str:

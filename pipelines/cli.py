@@ -10,7 +10,8 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime
+import unicodedata
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipelines import run as stages
@@ -71,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--date", required=True, help="logical date, YYYY-MM-DD")
     db_option(sp)
     sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("reprocess", help="rebuild the runs of a date range from the stored pages, without refetching",
+                        description="Re-derive articles, entities, claims, checks and alerts of every run whose "
+                                    "window starts between --from and --to (inclusive) from what those runs "
+                                    "fetched (kept compressed under data/raw/), replacing their rows. Use it "
+                                    "after upgrading the extractor, the model, the aliases or the suites.")
+    sp.add_argument("--from", dest="date_from", required=True, metavar="D1", help="first date, YYYY-MM-DD")
+    sp.add_argument("--to", dest="date_to", required=True, metavar="D2", help="last date, YYYY-MM-DD")
+    db_option(sp)
+    sp.set_defaults(func=cmd_reprocess)
 
     sp = sub.add_parser("sql", help="run a SQL statement against the database and print a table",
                         description="Run one SQL statement (read-only) and print the result as a table.")
@@ -162,6 +173,24 @@ def cmd_run(s: Settings, args) -> int:
     return 0
 
 
+def cmd_reprocess(s: Settings, args) -> int:
+    first, last = _parse_date(args.date_from), _parse_date(args.date_to)
+    if last < first:
+        raise CliError("--to is before --from")
+    reporter = _Reporter(f"reprocess {first:%Y-%m-%d}..{last:%Y-%m-%d}")
+    with reporter:
+        done = stages.reprocess(s, first, last + timedelta(days=1), progress=reporter.stage_done)
+    if not done:
+        print(f"No run starts between {first:%Y-%m-%d} and {last:%Y-%m-%d}: nothing to reprocess.")
+        return 0
+    _table(["run_id", "window_start", "fetched", "unreadable", "kept", "duplicates", "mentions", "claims",
+            "checks failed", "quarantined"],
+           [(r["run_id"], f"{r['window_start']:%Y-%m-%d %H:%M}", r.get("fetched", 0), r.get("extract_failed", 0),
+             r.get("kept", 0), r.get("duplicates", 0), r.get("mentions", 0), r.get("claims", 0),
+             r.get("checks_failed", 0), r.get("quarantined", 0)) for r in done], title="Reprocessed runs")
+    return 0
+
+
 def _reader(s: Settings, live: bool = False):
     """A read-only connection: the published snapshot (readable while the pipeline writes), unless live."""
     from pipelines import store
@@ -197,8 +226,6 @@ def sparkline(values: list[int]) -> str:
 
 
 def cmd_trends(s: Settings, args) -> int:
-    from datetime import timedelta
-
     con = _reader(s, args.live)
     try:
         latest = con.execute("select max(day) from actor_daily").fetchone()[0]
@@ -361,8 +388,9 @@ def cmd_demo(s: Settings, args) -> int:
         raise CliError(f"cannot serve the demo on 127.0.0.1:{args.port}: {exc.strerror} (try --port)") from exc
     with server as url:
         sources = demo.write_sources(s.data_dir / "demo" / "sources.yaml", url)
+        # The demo server is ours, on loopback: no need to space its two dozen pages a second apart.
         s = dataclasses.replace(s, sources_path=sources, watchlist_path=REPO_ROOT / "demo" / "watchlist.yaml",
-                                grace_days=max(s.grace_days, 7.0))
+                                grace_days=max(s.grace_days, 7.0), host_delay=0.0)
         print(f"newsmon: demo sources served at {url}/feed.xml", file=sys.stderr)
         counts = run_dag(s, date)
     _print_summary(s, _run_id_for(date), counts, day=date)
@@ -483,7 +511,7 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
         failures = con.execute("select stage, url, reason from fetch_log where run_id = $r order by 1, 2",
                                {"r": rid}).fetchall()
         for stage, url, reason in failures[:10]:
-            print(f"  {stage} failed: {url}: {reason}")
+            print(f"  {stage} failed: {_printable(url)}: {_printable(reason)}")
         where = "cast(a.published_at as date) = $day" if day else "a.run_id = $r"
         params = {"day": day.date()} if day else {"r": rid}
         for title, types in (("Top actors", ("PERSON", "ORG")), ("Top places", ("LOCATION",))):
@@ -503,14 +531,24 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
 def _table(cols, rows, title: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    # Cells are database text from scraped pages: Text() keeps rich from reading "[bold red]" or
+    # "[link=...]" in a title as markup, and _printable keeps escape sequences away from the terminal.
+    table = Table(title=Text(_printable(title)) if title else None, title_justify="left")
     for c in cols:
-        table.add_column(str(c))
+        table.add_column(Text(_printable(c)))
     for r in rows:
-        table.add_row(*["" if v is None else str(v) for v in r])
+        table.add_row(*[Text("" if v is None else _printable(v)) for v in r])
     # On a terminal rich fits the table to the screen; piped output is not wrapped, so it stays greppable.
     Console(width=None if sys.stdout.isatty() else 1000).print(table)
+
+
+def _printable(value) -> str:
+    """The text with control characters shown as escapes (\\x1b), so that a title cannot move the cursor,
+    retitle the window or write the clipboard of the terminal it is printed on."""
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" and c not in "\t\n" else c
+                   for c in str(value))
 
 
 def _parse_date(text: str) -> datetime:

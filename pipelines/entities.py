@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipelines import geo
 from pipelines.models import entity_id, stable_id
 
 DATA = Path(__file__).parent / "data"
+log = logging.getLogger(__name__)
 LABELS = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "LOCATION", "LOC": "LOCATION"}
 # Same-length replacements, so offsets into the normalised text are offsets into the stored text.
 NER_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u2009": " "})
@@ -28,7 +30,48 @@ TITLE = re.compile(
     re.I,
 )
 POSSESSIVE = re.compile(r"(?:'s|'|’s|’)$")
-DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ians?|ans?|eses?|ish|ic|is|ers?|is)$")
+ARTICLE = re.compile(r"^(?:the|an?)\s+", re.I)
+TRAILING_WORD = re.compile(r"\s+(?:of|and|for|the|in|on|at|to)$", re.I)
+# spaCy's tokenizer strips suffixes one at a time and searches the rest again each time: a token of
+# 30,000 ')' (or 10,000 chars of "'s's...") took over 2 minutes (benchmarks/fuzz.py, kind ner-long-tokens).
+# No name is this long without a space, so the model reads such a token as spaces (same length).
+LONG_TOKEN = re.compile(r"\S{100,}")
+# Around a name, never part of it: spaces of every kind, quote marks of every style, brackets, dashes.
+TRIM = " \t\n\r\u00a0\u2009\u202f,;:\"'“”‘’„‚«»‹›()[]-–—"
+# All-capital lines: no lower-case letter and at least four capitals in runs (checked line by line, so
+# the cost stays linear on any input).
+CAPS_WORD = re.compile(r"[A-Z]{2,}")
+LOWER = re.compile(r"[a-z]")
+CAPS_RUN = re.compile(r"(?<![\w.])[A-Z]+(?!\w)")
+SMALL_WORDS = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "by", "with", "from", "as",
+               "is", "are", "was", "be", "after", "over", "into", "says", "said"}
+# Abbreviations keep their final full stop ("U.S.", "Inc."): it is part of the name.
+ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.){2,}$|\b(?:Inc|Corp|Co|Ltd|Bros|Jr|Sr|St)\.$")
+# Words that make a name an organisation's whatever the other words are.
+ORG_WORD = re.compile(
+    r"\b(?:Inc|Corp|Co|Ltd|LLC|plc|AG|SA|Group|Holdings?|Bank|Company|Party|Ministry|Council|University"
+    r"|College|Foundation|Association|Union|Fund|Agency|Institute|Club|FC|Committee|Commission|Court|Army"
+    r"|Police|Airlines?|Motors?|Energy|Capital|Partners|Media|News|Times|Post|Press|Exchange)\b")
+# A sub-national place named in a score line or a standings table ("CHICAGO 58 71 .450", "Kent 4 1 2")
+# is the team or club of that place.
+SCORE_AFTER = re.compile(r"[ \t]+\d{1,3}(?![\d-])")
+# Words of sports reporting: an article using several of them names clubs by their towns.
+SPORTS_WORDS = re.compile(
+    r"\b(?:goals?|scored|striker|midfielder|goalkeeper|defender|halftime|half-time|innings|wickets?|batting"
+    r"|bowl(?:ed|ing)|quarterback|touchdowns?|pitcher|homers?|inning|playoffs?|league|championship|standings"
+    r"|fixtures?|cup|match(?:es)?|season|coach|captain|club|team ?mates?|stadium|relegat\w+|promoted|semifinals?"
+    r"|quarter-?finals?|title|tournament|draw|drew|beat|won|lost|defeat(?:ed)?|victory|points)\b", re.I)
+# A place named this way is where something is, even in a sports story ("at Grace Road, Leicester").
+LOCATIVE_BEFORE = re.compile(r"(?:\b(?:in|at|near|outside|around|across|inside|within|of)|,)\s+$", re.I)
+# "Markham, Ontario", "BELGRADE 1996-08-30", "Moscow (Reuters)": a place, not a club.
+PLACE_AFTER = re.compile(r",\s*[A-Z]|\s+\d{4}-\d\d-\d\d|\s+\(|-based")
+AT_LINE = re.compile(r"^(.+?) at (.+)$", re.I)
+# A results line: a rank or seed, a name, and a country in brackets ("4. Leah Pells ( Canada ) 4:09.95").
+RESULT_BEFORE = re.compile(r"[ \t]*(?:\d{1,3}[.)]?[ \t]*-?[ \t]*)?")
+COUNTRY_AFTER = re.compile(r"[ \t]*\([ \t]*([^()\n]{2,40}?)[ \t]*\)")
+# Nationality words the demonym table may lack ("Sinhalese", "Kurdish"); endings like -ers or -is would
+# also take names ("Reuters", "Harris").
+DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ians?|eses?|ish)$")
 
 
 @dataclass(frozen=True)
@@ -58,9 +101,32 @@ class Entity:
 
 
 def normalise(text: str) -> str:
-    """The text the model reads: typographic quotes as plain ones ("Kyiv’s" is then split as Kyiv + 's),
-    same length as the stored text."""
-    return text.translate(NER_FOLD)
+    """The text the model reads: typographic quotes as plain ones ("Kyiv’s" is then split as Kyiv + 's)
+    and all-capital lines (headlines, datelines) in ordinary case, which the model reads far better
+    ("BELGRADE" as a place); same length as the stored text, so offsets carry over."""
+    text = text.translate(NER_FOLD)
+    if CAPS_WORD.search(text):
+        text = "\n".join(_decapitalise(line) if not LOWER.search(line) and len("".join(CAPS_WORD.findall(line))) > 3
+                         else line for line in text.split("\n"))
+    return without_long_tokens(text)
+
+
+def without_long_tokens(text: str) -> str:
+    """Tokens of 100 characters or more (no name is one) as spaces of the same length: spaCy's tokenizer
+    is quadratic on long punctuation runs (30,000 ')' took 135 s)."""
+    return LONG_TOKEN.sub(lambda m: " " * len(m.group()), text) if LONG_TOKEN.search(text) else text
+
+
+def _decapitalise(line: str) -> str:
+    def word(w: re.Match) -> str:
+        w = w.group()
+        if w.lower() in SMALL_WORDS:
+            return w.lower()
+        # Short words are acronyms (NBA, UN) and keep their capitals.
+        return w if len(w) <= 3 else w[0] + w[1:].lower()
+
+    out = CAPS_RUN.sub(word, line)
+    return out if len(out) == len(line) else line
 
 
 @functools.cache
@@ -71,10 +137,23 @@ def load_model(name: str, patterns: tuple[tuple[str, str], ...] = ()):
     tagger, parser and lemmatizer, which cost more than NER itself, are not loaded."""
     nlp = ner_only(name)
     nlp.add_pipe("sentencizer", first=True)
-    if patterns:
-        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
-        ruler.add_patterns([{"label": label, "pattern": text} for label, text in patterns])
+    patterns = tuple(sorted(set(patterns) | shipped_patterns()))
+    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
+    ruler.add_patterns([{"label": label, "pattern": text} for label, text in patterns])
     return nlp
+
+
+def shipped_patterns() -> set[tuple[str, str]]:
+    """Every name of the shipped alias table, as spelt there, with its type: the model misses some
+    ("U.N.", "Reuters") or mistypes them, and the table knows what they are."""
+    label = {"PERSON": "PERSON", "ORG": "ORG", "LOCATION": "GPE"}
+    loaded = yaml.safe_load((DATA / "aliases.yaml").read_text(encoding="utf-8")) or {}
+    out = set()
+    for etype, mapping in loaded.items():
+        for variant, canonical in (mapping or {}).items():
+            out |= {(label[etype], str(variant)), (label[etype], str(canonical))}
+    # "the United States": the article is not part of the name.
+    return {(lb, re.sub(r"^the\s+", "", n)) for lb, n in out}
 
 
 def ner_only(name: str):
@@ -101,7 +180,7 @@ def aliases(user_file: str | None = None) -> dict[str, dict[str, str]]:
 
 
 def from_doc(article_id: str, text: str, doc, title: str | None = None,
-             site_name: str | None = None) -> tuple[list[Mention], list[Entity]]:
+             site_name: str | None = None, notes: dict | None = None) -> tuple[list[Mention], list[Entity]]:
     """Mentions and entities of one article from its spaCy doc (made from `normalise(text)`).
 
     Args:
@@ -109,6 +188,8 @@ def from_doc(article_id: str, text: str, doc, title: str | None = None,
         text: the stored article text; every mention satisfies text[start_char:end_char] == surface.
         doc: the spaCy doc of normalise(text).
         title, site_name: rejected as entities (headlines and site names are not actors).
+        notes: if given, counts what was left undecided: "ambiguous_short_forms", short forms that
+            could be more than one full name of the article and were kept apart (each is also logged).
 
     Returns:
         The mentions in text order, and one Entity per distinct entity they point at.
@@ -126,18 +207,28 @@ def from_doc(article_id: str, text: str, doc, title: str | None = None,
             continue
         spans.append([start, end, etype, ent.label_])
     _fix_types(text, spans)
+    _teams(text, spans)
     spans = _add_missed_surnames(text, spans)
-    forms = _link_short_forms(text, spans)
+    forms, ambiguous = _link_short_forms(text, spans)
+    for short, candidates in ambiguous.items():
+        log.info("article %s: %r could be %s; kept apart", article_id, short, " or ".join(sorted(candidates)))
+    if notes is not None:
+        notes["ambiguous_short_forms"] = notes.get("ambiguous_short_forms", 0) + len(ambiguous)
     alias = aliases()
+    forms = [alias.get(t, {}).get(geo.fold(f), f) for (_, _, t, _), f in zip(spans, forms, strict=True)]
+    places = _places(text, spans, forms)
     mentions, entities = [], {}
     for (start, end, etype, label), form in zip(spans, forms, strict=True):
-        form = alias.get(etype, {}).get(geo.fold(form), form)
         key = geo.fold(form)
         if not key:
             continue
+        place = places.get(key) if etype == "LOCATION" else None
+        if place is not None and place.geonames_id and place != geo.lookup(form):
+            # A homonym chosen by context (Paris, Texas) is another entity than the name's usual place.
+            key = f"{key}@{place.geonames_id}"
         eid = entity_id(etype, key)
         if eid not in entities:
-            entities[eid] = _entity(eid, form, etype)
+            entities[eid] = _entity(eid, form, etype, place)
         mentions.append(Mention(
             mention_id=stable_id("mention", article_id, start, end),
             article_id=article_id, entity_id=eid, type=etype, surface=text[start:end], form=form,
@@ -151,11 +242,11 @@ def _trim(text: str, start: int, end: int, etype: str) -> tuple[int, int]:
     """Drop what is not the name: a leading 'the', titles ('President'), a possessive, punctuation."""
     while True:
         span = text[start:end]
-        m = re.match(r"^(?:the|an?)\s+", span, re.I) if etype != "PERSON" else TITLE.match(span)
+        m = ARTICLE.match(span) if etype != "PERSON" else TITLE.match(span)
         if m and m.end() < len(span):
             start += m.end()
             continue
-        m = re.search(r"\s+(?:of|and|for|the|in|on|at|to)$", span, re.I)
+        m = TRAILING_WORD.search(span)
         if m and m.start() > 0:
             end = start + m.start()
             continue
@@ -163,7 +254,10 @@ def _trim(text: str, start: int, end: int, etype: str) -> tuple[int, int]:
         if m and m.start() > 0:
             end = start + m.start()
             continue
-        stripped = span.strip(" \t\n.,;:\"'“”‘’()[]-–—")
+        stripped = span.strip(TRIM + ".")
+        core = span.rstrip(TRIM)
+        if core.endswith(".") and ABBREVIATION.search(core):
+            stripped = core.lstrip(TRIM + ".")
         if stripped != span and stripped:
             offset = span.index(stripped)
             start, end = start + offset, start + offset + len(stripped)
@@ -175,19 +269,31 @@ def _plausible(surface: str, etype: str) -> bool:
     words = surface.split()
     if not words or not any(c.isupper() for c in surface) or len(surface) < 2:
         return False
-    if "\n" in surface or len(words) > (5 if etype == "PERSON" else 8):
+    # A spaced dash joins a headline's parts ("CRICKET - COUNTY SCORES"), never the words of a name.
+    if "\n" in surface or " - " in surface or len(words) > (5 if etype == "PERSON" else 8):
         return False
     if etype == "PERSON" and any(c.isdigit() for c in surface):
         return False
     # A lone demonym or adjective ("Ukrainian", "Russians") is not a place or an actor.
-    return not (len(words) == 1 and DEMONYM.match(surface) and geo.lookup(surface) is None)
+    return not (len(words) == 1 and (geo.is_demonym(surface)
+                                     or DEMONYM.match(surface) and geo.lookup(surface) is None))
 
 
 def _fix_types(text: str, spans: list[list]) -> None:
     """Gazetteer and article context over the model's label: a known place tagged PERSON or ORG is a
     LOCATION (Kiev, Crimea); a place-tagged surname of a person named in the article is that PERSON."""
+    for span in spans:
+        # Sports results list people as "Name ( Country )"; a team there is rarely two plain words.
+        words = text[span[0]:span[1]].split()
+        after = COUNTRY_AFTER.match(text, span[1])
+        line_start = text.rfind("\n", 0, span[0]) + 1
+        if (span[2] == "ORG" and 2 <= len(words) <= 4 and after
+                and RESULT_BEFORE.fullmatch(text, line_start, span[0])
+                and geo.is_country(after.group(1))):
+            span[2] = "PERSON"
     surnames = {text[s:e].split()[-1] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) > 1}
     lone = {text[s:e] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) == 1}
+    family = {n + "a" for n in surnames} | {n[:-1] for n in surnames if n.endswith("a")}
     org_heads = {text[s:e].split()[0] for s, e, t, _ in spans if t == "ORG" and len(text[s:e].split()) > 1}
     known = _known_names()
     for span in spans:
@@ -207,9 +313,37 @@ def _fix_types(text: str, spans: list[list]) -> None:
             span[2] = "LOCATION"
         elif span[2] != "PERSON" and len(surface.split()) == 1 and surface in surnames:
             span[2] = "PERSON"
-        elif (span[2] != "PERSON" and 1 < len(surface.split()) <= 3 and surface.split()[-1] in lone
+        elif (span[2] != "PERSON" and 1 < len(surface.split()) <= 3 and not ORG_WORD.search(surface)
+              and (surface.split()[-1] in lone or surface.split()[-1] in family)
               and not geo.is_place(surface, 15_000)):
-            span[2] = "PERSON"  # "Tomas Okafor" read as a place, while "Okafor" alone is a person
+            # "Tomas Okafor" read as a place, while "Okafor" alone is a person; "Lyudmila Putina" read as
+            # an organisation beside "Vladimir Putin": a relative.
+            span[2] = "PERSON"
+
+
+def _teams(text: str, spans: list[list]) -> None:
+    """Clubs named by their towns, counties or states are organisations, not places in the news: one
+    followed on its line by a score or a standings row ("CHICAGO 58 71 .450", "Kent 4 1 2"), one in a
+    fixture line ("KANSAS CITY AT DETROIT"), and in a sports story one not introduced as a location
+    ("joined Newcastle", "Kent made up for lost time", but "at Grace Road, Leicester"). Countries stay
+    places: national sides are named like their countries, and reading them as places is what analysts
+    expect."""
+    sporty = len({m.group().lower() for m in SPORTS_WORDS.finditer(text)}) >= 4
+    for span in spans:
+        if span[2] != "LOCATION":
+            continue
+        place = geo.lookup(text[span[0]:span[1]])
+        if place is not None and place.precision == "country":
+            continue
+        line_start = text.rfind("\n", 0, span[0]) + 1
+        line_end = text.find("\n", span[1])
+        line_end = len(text) if line_end < 0 else line_end
+        fixture = line_end - line_start <= 80 and AT_LINE.match(text[line_start:line_end])
+        if SCORE_AFTER.match(text, span[1]) or fixture and len(text[line_start:line_end].split()) <= 7:
+            span[2] = "ORG"
+        elif (sporty and not LOCATIVE_BEFORE.search(text, max(line_start, span[0] - 30), span[0])
+              and not PLACE_AFTER.match(text, span[1]) and span[0] > line_start):
+            span[2] = "ORG"
 
 
 def _add_missed_surnames(text: str, spans: list[list]) -> list[list]:
@@ -220,6 +354,8 @@ def _add_missed_surnames(text: str, spans: list[list]) -> list[list]:
         words = text[s:e].split()
         if t == "PERSON" and len(words) > 1 and len(words[-1]) >= 3:
             owners.setdefault(words[-1], set()).add(" ".join(words))
+            if words[-1].endswith("a"):
+                owners.setdefault(words[-1][:-1], set()).add(" ".join(words))
     covered = [(s, e) for s, e, _, _ in spans]
     extra = []
     for surname, full in owners.items():
@@ -236,28 +372,44 @@ def _known_names() -> dict[str, frozenset[str]]:
     return {t: frozenset(m) | frozenset(geo.fold(v) for v in m.values()) for t, m in aliases().items()}
 
 
-def _link_short_forms(text: str, spans: list[list]) -> list[str]:
+def _link_short_forms(text: str, spans: list[list]) -> tuple[list[str], dict[str, set[str]]]:
     """Each span's form: a person's surname alone links to the one full name in the article that ends
     with it ("Grotskov" -> "Volodymyr Grotskov"), an organisation's first word to the one full name that
     starts with it ("Meridian" -> "Meridian Port Holdings"). Two candidates are ambiguous: the short form
-    stays."""
+    stays, and is returned with its candidates. The feminine form of a Slavic surname counts as the same
+    surname ("Putin" beside "Vladimir Putin" and "Lyudmila Putina" could be either)."""
     full = sorted({" ".join(text[s:e].split()) for s, e, t, _ in spans if len(text[s:e].split()) > 1})
     types = {" ".join(text[s:e].split()): t for s, e, t, _ in spans}
-    forms = []
+    forms, ambiguous = [], {}
     for s, e, t, _ in spans:
         surface = " ".join(text[s:e].split())
         if t in ("PERSON", "ORG") and len(surface.split()) == 1:
             # A person by the last word of the full name, an organisation by the first ("Meridian").
             at = -1 if t == "PERSON" else 0
-            candidates = {f for f in full if types[f] == t and f.split()[at] == surface}
-            if len(candidates) == 1:
+            same = {surface, surface + "a"} if t == "PERSON" else {surface}
+            candidates = {f for f in full if types[f] == t and f.split()[at] in same}
+            exact = {f for f in candidates if f.split()[at] == surface}
+            if len(candidates) == 1 and exact:
                 surface = candidates.pop()
+            elif len(candidates) > 1:
+                ambiguous[surface] = candidates
         forms.append(surface)
-    return forms
+    return forms, ambiguous
 
 
-def _entity(eid: str, form: str, etype: str) -> Entity:
-    place = geo.lookup(form) if etype == "LOCATION" else None
+def _places(text: str, spans: list[list], forms: list[str]) -> dict[str, geo.Place | None]:
+    """The place each LOCATION form of the article means, all chosen together (geo.resolve_all)."""
+    located = [(sp, f) for sp, f in zip(spans, forms, strict=True) if sp[2] == "LOCATION"]
+    if not located:
+        return {}
+    chosen = geo.resolve_all([f for _, f in located], text, [(sp[0], sp[1]) for sp, _ in located])
+    out: dict[str, geo.Place | None] = {}
+    for (_, f), place in zip(located, chosen, strict=True):
+        out.setdefault(geo.fold(f), place)
+    return out
+
+
+def _entity(eid: str, form: str, etype: str, place: geo.Place | None) -> Entity:
     if place is None:
         return Entity(eid, form, etype, None, None, None, None, None)
     return Entity(eid, form, etype, place.country_code, place.latitude, place.longitude, place.geonames_id,

@@ -15,6 +15,10 @@ from dateutil import parser as dateparser
 warnings.filterwarnings("ignore", category=dateparser.UnknownTimezoneWarning)
 
 MIN_WORDS = 20
+# Extraction time grows with the number of elements (about 40 µs each): a 10 MB page of 2.5 million
+# empty <br> took over 2 minutes (benchmarks/fuzz.py). News pages have a few thousand; this many "<"
+# is a page built to stall the stage, refused in milliseconds.
+MAX_TAGS = 250_000
 
 BOILERPLATE = [
     re.compile(p, re.I)
@@ -29,9 +33,16 @@ BOILERPLATE = [
         r"^all rights reserved\b|\ball rights reserved\.?$|^(copyright|©)\s",
     )
 ]
+# A paragraph longer than this that matches a BOILERPLATE pattern is text with a notice run into it
+# (a footer on the same line as the story): the matching sentences go, not the paragraph.
+NOTICE_MAX_WORDS = 40
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
 TAGLINE = re.compile(r"\b(headlines|breaking news|latest news|news (and|&) (views|analysis))\b", re.I)
 SENTENCE_END = re.compile(r"[.!?…\"”’»)]\s*$")
 URL_DATE = re.compile(r"/(20\d\d|19\d\d)[/-](\d\d?)[/-](\d\d?)(?:/|$|-)")
+# Chinese and Japanese run words together: each ideograph or kana counts as a word, as word processors do.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(f"[{CJK}]|[^\\W{CJK}]+")
 QUOTE_FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
                             "–": "-", "—": "-", "\u00a0": " "})
 
@@ -76,17 +87,28 @@ def from_html(html: bytes | str, url: str, feed_published: datetime | None = Non
         ExtractionError: the page has no main text of at least MIN_WORDS words.
     """
     import trafilatura
+    from lxml.etree import LxmlError
 
-    doc = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        # Extensive date search costs a third of the extraction time; meta tags, the feed and the URL
-        # cover news pages.
-        date_extraction_params={"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"},
-    )
+    tags = html.count(b"<" if isinstance(html, bytes) else "<")
+    if tags > MAX_TAGS:
+        raise ExtractionError(f"page has {tags} tags, more than the {MAX_TAGS} an article page may have")
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            # Reader comments are not the article. Tables are (results, figures, fact boxes): without them
+            # recall fell below plain trafilatura's on its evaluation set (benchmarks/extraction.py).
+            include_comments=False,
+            include_tables=True,
+            # Extensive date search costs a third of the extraction time; meta tags, the feed and the URL
+            # cover news pages.
+            date_extraction_params={"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"},
+        )
+    except (LxmlError, RecursionError) as exc:
+        # A page that breaks the parser (benchmarks/fuzz.py: 12.5 million <br> gave XPathEvalError) is an
+        # unreadable page, with a reason, like any other; the extract stage catches ExtractionError only.
+        raise ExtractionError(f"page could not be parsed: {type(exc).__name__}: {exc}") from exc
     if doc is None or not (doc.text or "").strip():
         raise ExtractionError("no main text found in the page")
     title = _clean_line(doc.title) if doc.title else None
@@ -125,6 +147,9 @@ def from_json(raw: str, url: str) -> Extracted:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ExtractionError(f"invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # Hostile input ('{"a":' repeated 100,000 times): the extract stage catches ExtractionError only.
+        raise ExtractionError("invalid JSON: nested too deeply") from exc
     if not isinstance(obj, dict):
         raise ExtractionError("JSON must be an object with a 'text' field")
     body = next((obj[k] for k in ("text", "content", "body") if isinstance(obj.get(k), str)), None)
@@ -133,14 +158,16 @@ def from_json(raw: str, url: str) -> Extracted:
     date = next((obj[k] for k in ("published_at", "published", "date") if obj.get(k)), None)
     title = _clean_line(obj["title"]) if isinstance(obj.get("title"), str) else None
     published, origin = _pick_date(str(date) if date else None, None, url, page_origin="json")
-    site = obj.get("site_name") or obj.get("source")
+    # Any JSON type may come in; clean_text needs a string (a number here raised AttributeError).
+    site = next((obj[k] for k in ("site_name", "source") if isinstance(obj.get(k), str) and obj[k]), None)
     return _finish(title, clean_text(body, title=title, site_name=site), published, origin, obj.get("author"), site)
 
 
 def clean_text(text: str, title: str | None = None, site_name: str | None = None) -> str:
     """Drop what extractors leave around a story: banners and taglines, cookie and newsletter notices,
     the title repeated, and paragraphs repeated within the article (a caption given twice, once with
-    straight and once with curly quotes; a truncated copy of a neighbouring paragraph).
+    straight and once with curly quotes; a truncated copy of a neighbouring paragraph). A notice run
+    into a long paragraph of the story loses its sentences only.
     """
     paras = [_clean_line(p) for p in text.split("\n")]
     drop = {_fold(title)} if title else set()
@@ -149,8 +176,12 @@ def clean_text(text: str, title: str | None = None, site_name: str | None = None
     kept: list[str] = []
     keys: list[str] = []
     for para in paras:
+        if _is_notice(para):
+            if len(para.split()) <= NOTICE_MAX_WORDS:
+                continue
+            para = " ".join(s for s in SENTENCE_SPLIT.split(para) if not _is_notice(s))
         key = _fold(para)
-        if not key or key in drop or any(p.search(para) for p in BOILERPLATE):
+        if not key or key in drop:
             continue
         if len(para.split()) <= 6 and TAGLINE.search(para):
             continue
@@ -175,7 +206,11 @@ def detect_language(text: str) -> str:
 
 
 def word_count(text: str) -> int:
-    return len(re.findall(r"\w+", text))
+    return len(WORD.findall(text))
+
+
+def _is_notice(s: str) -> bool:
+    return any(p.search(s) for p in BOILERPLATE)
 
 
 def _duplicate_of(key: str, keys: list[str]) -> int | None:

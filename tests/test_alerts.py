@@ -310,3 +310,9 @@ def test_the_example_watchlist_is_valid():
     wl = alerts.load_watchlist(REPO_ROOT / "config" / "watchlist.example.yaml")
     assert {r.kind for r in wl.rules} == set(alerts.KINDS) and {c.type for c in wl.channels.values()} == set(
         alerts.CHANNEL_TYPES)
+
+
+def test_a_snippet_marks_only_the_match_even_in_text_quoted_with_guillemets():
+    text = "Il a dit « non » à Paris hier, « jamais »."
+    snip = alerts.snippet(text, text.index("Paris"), text.index("Paris") + 5)
+    assert snip.count("«") == 1 and snip.count("»") == 1 and "«Paris»" in snip and "‹ non ›" in snip

@@ -62,3 +62,56 @@ def test_an_organisations_short_name_is_the_organisation_not_a_town(nlp):
     mentions, _ = analyse(nlp, text)
     first = next(m for m in mentions if m.surface == "Meridian")
     assert (first.type, first.form) == ("ORG", "Meridian Port Holdings")
+
+
+def test_a_surname_two_full_names_fit_stays_apart_and_is_counted(nlp, caplog):
+    text = ("Vladimir Putin met the governor in Moscow on Monday. His former wife Lyudmila Putina was not there. "
+            "Putin said the talks went well.")
+    notes = {}
+    with caplog.at_level("INFO", logger="pipelines.entities"):
+        mentions, _ = entities.from_doc("a1", text, nlp(entities.normalise(text)), notes=notes)
+    lone = [m for m in mentions if m.surface == "Putin"]
+    assert lone and all(m.form == "Putin" for m in lone)
+    assert notes["ambiguous_short_forms"] == 1
+    assert "could be Lyudmila Putina or Vladimir Putin" in caplog.text
+
+
+def test_places_are_chosen_by_the_articles_other_places(nlp):
+    _, fr = analyse(nlp, "Protesters marched in Paris on Saturday, and police in Lyon and Marseille braced for more.")
+    _, tx = analyse(nlp, "The storm hit Paris, Texas, on Monday before it moved on to Dallas and Tyler.")
+    paris_fr = next(e for e in fr if e.name == "Paris")
+    paris_tx = next(e for e in tx if e.name == "Paris")
+    assert (paris_fr.country_code, round(paris_fr.latitude)) == ("FR", 49)
+    assert (paris_tx.country_code, round(paris_tx.latitude)) == ("US", 34)
+    # Two places that share a name are two entities.
+    assert paris_fr.entity_id != paris_tx.entity_id
+
+
+def test_odessa_and_odesa_are_one_place_and_unknown_places_keep_null_points(nlp):
+    text = "Shelling hit Odessa overnight. Officials in Odesa and in Zzyzxborough counted the damage."
+    mentions, ents = analyse(nlp, text)
+    odesa = {m.entity_id for m in mentions if m.surface in ("Odessa", "Odesa")}
+    assert len(odesa) == 1
+    place = next(e for e in ents if e.entity_id in odesa)
+    assert place.country_code == "UA" and place.latitude is not None
+    for e in ents:
+        if e.geonames_id is None and e.type == "LOCATION":
+            assert e.latitude is None and e.longitude is None  # never 0,0
+
+
+def test_wire_copy_conventions(nlp):
+    text = ("BELGRADE 1996-08-30\nThe U.S. envoy arrived, a Reuters reporter said.\n"
+            "Baseball standings\nCHICAGO 58 71 .450\nHOUSTON 70 60 .538\n")
+    mentions, _ = analyse(nlp, text)
+    got = {(m.surface, m.type) for m in mentions}
+    assert ("BELGRADE", "LOCATION") in got  # an all-capital dateline is read in ordinary case
+    assert ("U.S.", "LOCATION") in got  # the abbreviation keeps its full stop
+    assert ("Reuters", "ORG") in got  # not taken for a nationality word
+    assert ("CHICAGO", "ORG") in got and ("HOUSTON", "ORG") in got  # teams in a standings table
+
+
+def test_all_capital_lines_keep_their_length():
+    text = "SOCCER - ROMANIA BEAT LITHUANIA IN UNDER-21 MATCH.\nMÜNCHEN ÖSTERREICH\nThe NBA said."
+    out = entities.normalise(text)
+    assert len(out) == len(text) and out.splitlines()[0] == "Soccer - Romania Beat Lithuania in Under-21 Match."
+    assert out.endswith("The NBA said.")

@@ -63,3 +63,25 @@ def test_pages_without_an_article_are_errors_with_a_reason():
 def test_language_is_recorded():
     assert extract.detect_language("Der Hafen ist seit Montag geschlossen und die Arbeiter sind nicht da.") == "de"
     assert extract.detect_language("The port was closed on Monday and the workers said it was over.") == "en"
+
+
+def test_notices_go_and_a_story_with_a_footer_run_into_it_stays():
+    story = ("Filmmaterial Fuji X-TRA 400. Kameras Shuji: Widelux. Walter: PENTAX Z-1 and a long run of "
+             "further sentences about the exchange of films between the two photographers this spring, "
+             "with more detail on the exposures and the prints they made. Copyright © 2018. All Rights Reserved.")
+    text = "\n".join([
+        "This website uses cookies to improve your experience. We'll assume you're ok with this. Accept Read More",
+        "Read More",
+        "Sign up for our daily newsletter to get the news first",
+        "© 2016 The Associated Press. All rights reserved.",
+        story,
+    ])
+    assert extract.clean_text(text) == story.removesuffix(" Copyright © 2018. All Rights Reserved.")
+
+
+def test_words_of_languages_written_without_spaces_are_counted():
+    assert extract.word_count("Port closed, 2026!") == 3
+    # 50 characters of a Japanese news sentence: one word each, as word processors count them.
+    sentence = ("子どもへの虐待をなくすための法律ができて、親が子どもを教育するために、"
+                "たたいたり蹴ったりする体罰を禁止することになりました。")
+    assert extract.word_count(sentence) >= 50

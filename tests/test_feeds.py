@@ -23,9 +23,11 @@ def test_sources_are_validated_with_file_source_and_field(tmp_path):
     cases = {
         "sources:\n  - {name: a, kind: gopher, url: x}\n": "kind",
         "sources:\n  - {name: a, kind: rss}\n": "needs 'url'",
-        "sources:\n  - {kind: rss, url: x}\n": "'name' is required",
-        "sources:\n  - {name: a, kind: rss, url: x, colour: red}\n": "colour",
-        "sources:\n  - {name: a, kind: rss, url: x}\n  - {name: a, kind: rss, url: y}\n": "duplicate",
+        "sources:\n  - {kind: rss, url: 'https://x.test/'}\n": "'name' is required",
+        "sources:\n  - {name: a, kind: rss, url: x}\n": "http",
+        "sources:\n  - {name: a, kind: rss, url: 'https://x.test/', colour: red}\n": "colour",
+        "sources:\n  - {name: a, kind: rss, url: 'https://x.test/'}\n"
+        "  - {name: a, kind: rss, url: 'https://y.test/'}\n": "duplicate",
         "feeds: []\n": "sources:",
         "sources: [\n": "invalid YAML",
     }

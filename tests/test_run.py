@@ -63,3 +63,51 @@ def test_the_window_of_a_manual_run_is_the_scheduled_runs_window():
     day = datetime(2026, 11, 24)
     assert run.window_for(day, datetime(2026, 11, 23), day) == (day, datetime(2026, 11, 25))
     assert run.window_for(day, None, None) == (day, datetime(2026, 11, 25))
+
+
+def test_reprocess_rebuilds_a_date_from_the_stored_pages_without_refetching(settings, site, monkeypatch, tmp_path):
+    from datetime import timedelta
+
+    urls = [site.add("/a.html", page("Port strike ends", [
+                "Dockworkers in Rotterdam returned to work on Monday after a three-day strike over automation.",
+                "“We have a deal that protects every job,” said union leader Tomas Okafor after the vote.",
+            ])),
+            site.add("/b.html", page("Floods in Valencia", [
+                "Heavy rain flooded streets in Valencia on Sunday, and the regional government opened shelters.",
+                "Mayor Ana Ruiz said more than 300 people spent the night in schools and sports halls.",
+            ])),
+            site.url + "/gone.html"]
+    items = "".join(f"<item><title>{u}</title><link>{u}</link><pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate></item>"
+                    for u in urls)
+    feed = site.add("/feed.xml", f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
+                    "application/rss+xml")
+    settings.sources_path.write_text(f"sources:\n  - {{name: t, kind: rss, url: '{feed}', local: true}}\n")
+    start = datetime(2026, 11, 24)
+    ref = run.new_run(settings, "daily", start, start + timedelta(days=1))
+    run.run_all(settings, ref, logical_date=start)
+
+    def tables():
+        con = duckdb.connect(str(settings.db_path), read_only=True)
+        try:
+            return {t: con.execute(f"select * exclude ({skip}) from {t} order by all").fetchall()
+                    for t, skip in (("articles", "minhash"), ("mentions", "label"), ("claims", "kind"),
+                                    ("entities", "aliases"), ("entity_daily", "day"), ("fetch_log", "logged_at"),
+                                    ("fetched", "local"), ("runs", "started_at, finished_at"))}
+        finally:
+            con.close()
+
+    before = tables()
+    assert len(before["articles"]) == 2 and len(before["mentions"]) > 2
+    assert [r[3] for r in before["fetch_log"]] == ["fetch"]  # the page that is gone
+    site.httpd.shutdown()  # nothing can be refetched now
+    con = duckdb.connect(str(settings.db_path))
+    con.execute("update articles set text = 'damaged', title = null, language = 'xx'")
+    con.close()
+
+    for var, value in (("NEWSMON_DATA_DIR", settings.data_dir), ("NEWSMON_SOURCES", settings.sources_path),
+                       ("NEWSMON_WATCHLIST", tmp_path / "watchlist.yaml")):
+        monkeypatch.setenv(var, str(value))
+    assert cli.main(["reprocess", "--from", "2026-11-24", "--to", "2026-11-24"]) == 0
+    assert tables() == before
+    assert cli.main(["reprocess", "--from", "2026-11-20", "--to", "2026-11-23"]) == 0  # no run: nothing
+    assert cli.main(["reprocess", "--from", "2026-11-25", "--to", "2026-11-24"]) == 2

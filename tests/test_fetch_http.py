@@ -1,0 +1,362 @@
+"""Polite, robust fetching of article pages through run.fetch_stage, against real HTTP servers on loopback:
+every failure ends as a fetch_log record with its reason, and the rest of the run is still fetched."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import threading
+import time
+import zlib
+from dataclasses import asdict
+from datetime import datetime
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pytest
+
+from pipelines import fetch, run
+from pipelines.models import Candidate
+from tests.conftest import page
+
+ARTICLE = page("Harbour reopens", [
+    "The harbour of Valmora reopened on Tuesday after a week of repairs to the northern breakwater.",
+    "Port officials said ferries to the islands would run on the summer timetable from Friday onwards.",
+])
+FRENCH = page("Le café de la gare", [
+    "Le café de la gare était fermé à Zürich; les élèves ont déjà mangé la crème brûlée à côté du théâtre.",
+    "Après la fête, le maître d’hôtel a expliqué que la brasserie rouvrirait dès vendredi à midi précis.",
+])
+
+
+class Server:
+    """A loopback server: path -> (status, headers, body) or a function of the request returning one.
+    It records when each request arrived and the most requests it had open at once."""
+
+    def __init__(self):
+        self.routes: dict = {}
+        self.hits: list[tuple[str, float]] = []
+        self.open = self.max_open = 0
+        lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                path = urlsplit(self.path).path  # a proxy is sent the absolute URL
+                with lock:
+                    server.hits.append((path, time.monotonic()))
+                    server.open += 1
+                    server.max_open = max(server.max_open, server.open)
+                try:
+                    route = server.routes.get(path, (404, {"Content-Type": "text/plain"}, b"not found"))
+                    status, headers, body = route(self) if callable(route) else route
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    if "Content-Length" not in headers and "no-length" not in headers.get("X-Test", ""):
+                        self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on purpose (a size cap)
+                finally:
+                    with lock:
+                        server.open -= 1
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def html(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8", status: int = 200,
+             **headers) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = (status, {"Content-Type": ctype, **headers}, data)
+        return self.url + path
+
+    def times(self, path: str | None = None) -> list[float]:
+        return [t for p, t in self.hits if path is None or p == path]
+
+    def count(self, path: str) -> int:
+        return len(self.times(path))
+
+
+@pytest.fixture
+def servers():
+    made: list[Server] = []
+
+    def make() -> Server:
+        made.append(Server())
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.httpd.shutdown()
+        s.httpd.server_close()
+
+
+def fetch_urls(settings, urls, local=True, **overrides):
+    """run.fetch_stage over the URLs (as an ingest's candidates); the fetched rows and the log by URL."""
+    s = dataclasses.replace(settings, **overrides)
+    ref = run.new_run(s, "ingest", scope=repr(urls))
+    run._write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
+    t0 = time.monotonic()
+    counts = run.fetch_stage(s, ref)
+    elapsed = time.monotonic() - t0
+    fetched = {r["url"]: r for r in run._read_rows(ref, "fetched")}
+    logs = {r["url"]: r for r in json.loads((Path(ref["dir"]) / "log_fetch.json").read_text())}
+    assert counts["fetched"] == len(fetched) and counts["fetch_failed"] == len(logs)
+    assert len(fetched) + len(logs) == len(urls)
+    return s, ref, fetched, logs, elapsed
+
+
+def test_every_failure_is_logged_with_its_reason_and_the_other_pages_are_fetched(settings, servers):
+    site = servers()
+    ok = site.html("/ok.html", ARTICLE)
+    zipped = site.html("/gz.html", gzip.compress(ARTICLE.encode()), **{"Content-Encoding": "gzip"})
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    deflated = site.html("/deflate.html", zlib.compress(ARTICLE.encode()), **{"Content-Encoding": "deflate"})
+    raw_deflated = site.html("/raw-deflate.html", raw.compress(ARTICLE.encode()) + raw.flush(),
+                             **{"Content-Encoding": "deflate"})
+    gone = site.html("/gone.html", "gone", status=410)
+    error = site.html("/error.html", "oops", status=500)
+    site.routes["/loop-a"] = (302, {"Location": "/loop-b"}, b"")
+    site.routes["/loop-b"] = (302, {"Location": site.url + "/loop-a"}, b"")
+    for i in range(8):
+        site.routes[f"/hop-{i}"] = (301, {"Location": f"/hop-{i + 1}"}, b"")
+    image = site.html("/photo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "image/png")
+    pdf = site.html("/report", b"%PDF-1.4", "application/pdf")
+    huge = site.html("/huge.html", "x" * 60_000)
+    unsized = site.html("/unsized.html", "x" * 60_000, **{"X-Test": "no-length"})
+    bomb = site.html("/bomb.html", gzip.compress(b"<p>" + b"0" * 5_000_000), **{"Content-Encoding": "gzip"})
+
+    def slow(_req):
+        time.sleep(1.0)
+        return 200, {"Content-Type": "text/html"}, ARTICLE.encode()
+
+    site.routes["/slow.html"] = slow
+    urls = [ok, zipped, deflated, raw_deflated, gone, site.url + "/missing.html", error, site.url + "/loop-a",
+            site.url + "/hop-0", image, pdf, huge, unsized, bomb, site.url + "/slow.html",
+            "http://127.0.0.1:9/closed.html"]
+    s, ref, fetched, logs, _ = fetch_urls(settings, urls, max_bytes=50_000, fetch_timeout=0.3, fetch_attempts=2)
+
+    assert set(fetched) == {ok, zipped, deflated, raw_deflated}
+    assert {fetch.load_raw(s.raw_dir, r["raw_sha256"]) for r in fetched.values()} == {ARTICLE.encode()}
+    expected = {
+        gone: ("HTTP 410 Gone", 410, 1),
+        site.url + "/missing.html": ("HTTP 404 Not Found", 404, 1),
+        error: ("HTTP 500 Internal Server Error (after 2 attempts)", 500, 2),
+        site.url + "/loop-a": (f"redirect loop: {site.url}/loop-a was already visited", 302, 2),
+        site.url + "/hop-0": ("too many redirects (more than 5)", 301, 6),
+        image: ("binary content refused (content type 'image/png')", 200, 1),
+        pdf: ("binary content refused (content type 'application/pdf')", 200, 1),
+        huge: ("body larger than 50000 bytes (Content-Length 60000)", 200, 1),
+        unsized: ("body larger than 50000 bytes", 200, 1),
+        bomb: ("gzip body inflates past 50000 bytes", 200, 1),
+        site.url + "/slow.html": ("timed out after 0.3 s (after 2 attempts)", None, 2),
+    }
+    for url, (reason, status, attempts) in expected.items():
+        assert (logs[url]["reason"], logs[url]["http_status"], logs[url]["attempts"]) == (reason, status, attempts)
+    closed = logs["http://127.0.0.1:9/closed.html"]
+    assert closed["reason"].startswith("robots.txt could not be read (connection failed")
+    assert all(r["stage"] == "fetch" and r["source"] == "wire" for r in logs.values())
+    assert site.count("/error.html") == 2 and site.count("/robots.txt") == 1
+
+
+def test_retry_after_is_honoured_in_seconds_and_as_a_date(settings, servers):
+    site = servers()
+
+    def busy_then_ok(status, retry_after):
+        def route(req):
+            if site.count(urlsplit(req.path).path) == 1:
+                now = time.time()
+                headers = {"Retry-After": retry_after(now), "Date": formatdate(now, usegmt=True)}
+                return status, {"Content-Type": "text/plain", **headers}, b""
+            return 200, {"Content-Type": "text/html"}, ARTICLE.encode()
+        return route
+
+    site.routes["/busy.html"] = busy_then_ok(429, lambda now: "1")
+    site.routes["/down.html"] = busy_then_ok(503, lambda now: formatdate(now + 1, usegmt=True))
+    site.routes["/patience.html"] = (429, {"Content-Type": "text/plain", "Retry-After": "3600"}, b"")
+    urls = [site.url + p for p in ("/busy.html", "/down.html", "/patience.html")]
+    _, _, fetched, logs, elapsed = fetch_urls(settings, urls)
+
+    assert set(fetched) == set(urls[:2])
+    for path in ("/busy.html", "/down.html"):
+        first, second = site.times(path)
+        assert second - first >= 0.95
+    assert logs[urls[2]]["reason"] == ("HTTP 429 Too Many Requests: Retry-After 3600 s is beyond the 60 s "
+                                       "we wait; not retried")
+    assert logs[urls[2]]["http_status"] == 429 and site.count("/patience.html") == 1
+    assert elapsed < 3
+
+
+def test_a_retry_after_beyond_the_cap_stops_requests_to_that_host_only(settings, servers):
+    site, other = servers(), servers()
+    site.routes["/patience.html"] = (429, {"Content-Type": "text/plain", "Retry-After": "3600"}, b"")
+    later = [site.html(f"/later-{i}.html", ARTICLE) for i in range(3)]
+    fine = other.html("/fine.html", ARTICLE)
+    _, _, fetched, logs, elapsed = fetch_urls(settings, [site.url + "/patience.html", *later, fine],
+                                              host_connections=1)
+
+    assert set(fetched) == {fine} and elapsed < 2
+    for url in later:
+        assert logs[url]["reason"] == (f"not requested: {site.url} asked for a pause of 3600 s (Retry-After), "
+                                       "beyond the 60 s we wait")
+        assert logs[url]["attempts"] is None
+    assert [p for p, _ in site.hits] == ["/robots.txt", "/patience.html"]
+
+
+def test_robots_txt_is_read_once_per_host_and_obeyed_even_for_local_sources(settings, servers):
+    site, broken = servers(), servers()
+    # Our group (by product token) is the one that applies, and its longest rule wins over Disallow.
+    site.html("/robots.txt", "User-agent: *\nDisallow: /\n\nUser-agent: newsmon\nDisallow: /private/\n"
+                             "Allow: /private/open.html\n", "text/plain")
+    public = [site.html(f"/news/{i}.html", ARTICLE) for i in range(8)]
+    private = site.html("/private/secret.html", ARTICLE)
+    opened = site.html("/private/open.html", ARTICLE)
+    broken.html("/robots.txt", "unavailable", "text/plain", status=503)
+    elsewhere = [broken.html(f"/news/{i}.html", ARTICLE) for i in range(3)]
+    _, _, fetched, logs, _ = fetch_urls(settings, [*public, private, opened, *elsewhere], local=True)
+
+    assert set(fetched) == {*public, opened}
+    assert (logs[private]["reason"], logs[private]["http_status"]) == ("disallowed by robots.txt", None)
+    assert site.count("/robots.txt") == 1 and site.count("/private/secret.html") == 0
+    for url in elsewhere:
+        assert logs[url]["reason"] == ("robots.txt could not be read (HTTP 503 Service Unavailable); the host "
+                                       "is treated as disallowing everything for this run")
+    assert [p for p, _ in broken.hits] == ["/robots.txt"]
+
+
+def test_each_redirect_hop_obeys_the_robots_txt_of_its_own_host(settings, servers):
+    wire, paper = servers(), servers()
+    paper.html("/robots.txt", "User-agent: *\nDisallow: /premium/\n", "text/plain")
+    paper.html("/premium/story.html", ARTICLE)
+    free = paper.html("/free/story.html", ARTICLE)
+    wire.routes["/r/1"] = (302, {"Location": paper.url + "/premium/story.html"}, b"")
+    wire.routes["/r/2"] = (302, {"Location": free}, b"")
+    _, _, fetched, logs, _ = fetch_urls(settings, [wire.url + "/r/1", wire.url + "/r/2"])
+
+    assert set(fetched) == {wire.url + "/r/2"}
+    assert (logs[wire.url + "/r/1"]["reason"], logs[wire.url + "/r/1"]["attempts"]) == ("disallowed by robots.txt", 1)
+    assert paper.count("/robots.txt") == 1 and paper.count("/premium/story.html") == 0
+
+
+def test_one_host_is_spaced_and_capped_while_hosts_are_fetched_in_parallel(settings, servers):
+    a, b = servers(), servers()
+    urls = [srv.html(f"/p{i}.html", ARTICLE) for srv in (a, b) for i in range(4)]
+    _, _, fetched, _, elapsed = fetch_urls(settings, urls, host_delay=0.4)
+
+    assert len(fetched) == 8
+    for srv in (a, b):
+        times = srv.times()  # robots.txt, then the four pages
+        assert len(times) == 5
+        assert min(y - x for x, y in zip(times, times[1:], strict=False)) >= 0.3  # less arrival jitter
+    # One host after the other would take 8 x 0.4 s; side by side, about half of that.
+    assert max(a.times()[0], b.times()[0]) < min(a.times()[-1], b.times()[-1])
+    assert elapsed < 2.6
+
+
+def test_open_requests_per_host_are_capped(settings, servers):
+    a, b = servers(), servers()
+    for srv in (a, b):
+        def slow(_req):
+            time.sleep(0.3)
+            return 200, {"Content-Type": "text/html"}, ARTICLE.encode()
+        for i in range(6):
+            srv.routes[f"/p{i}.html"] = slow
+    urls = [srv.url + f"/p{i}.html" for i in range(6) for srv in (a, b)]
+    _, _, fetched, _, elapsed = fetch_urls(settings, urls, host_delay=0, host_connections=2)
+
+    assert len(fetched) == 12 and a.max_open == 2 and b.max_open == 2
+    assert elapsed < 1.8  # 3 rounds of 0.3 s on each host at once; one by one would be 3.6 s
+
+
+def test_robots_crawl_delay_is_honoured_up_to_the_cap(settings, servers):
+    site = servers()
+    site.html("/robots.txt", "User-agent: *\nCrawl-delay: 5\n", "text/plain")
+    urls = [site.html(f"/p{i}.html", ARTICLE) for i in range(3)]
+    _, _, fetched, _, elapsed = fetch_urls(settings, urls, host_delay=0, max_crawl_delay=0.3)
+
+    assert len(fetched) == 3
+    times = site.times()
+    assert min(y - x for x, y in zip(times, times[1:], strict=False)) >= 0.25
+    assert elapsed < 2
+
+
+def test_wrong_or_missing_charsets_come_out_as_the_right_text(settings, servers):
+    site = servers()
+    latin1 = FRENCH.encode("cp1252")
+    undeclared = site.html("/undeclared.html", latin1.replace(b'<meta charset="utf-8">', b""), "text/html")
+    mislabelled = site.html("/mislabelled.html", latin1, "text/html; charset=utf-8")
+    utf8_as_latin1 = site.html("/utf8.html", FRENCH.replace('charset="utf-8"', 'charset="iso-8859-1"'),
+                               "text/html; charset=iso-8859-1")
+    s, ref, fetched, logs, _ = fetch_urls(settings, [undeclared, mislabelled, utf8_as_latin1])
+
+    assert logs == {}
+    assert {u: r["charset"] for u, r in fetched.items()} == {undeclared: "cp1252", mislabelled: "cp1252",
+                                                             utf8_as_latin1: "utf-8"}
+    run.extract_stage(s, ref)
+    texts = {r["url"]: r["text"] for r in run._read_rows(ref, "articles")}
+    for url in (undeclared, mislabelled, utf8_as_latin1):
+        assert "était fermé à Zürich" in texts[url] and "maître d’hôtel" in texts[url]
+
+
+def test_charset_of_prefers_valid_utf8_then_a_declaration_then_a_guess():
+    russian = "<p>Москва — столица России, крупнейший город страны и её политический центр.</p>"
+    assert fetch.charset_of(russian.encode("cp1251")) == "cp1251"
+    assert fetch.charset_of("<p>café</p>".encode(), "text/html; charset=iso-8859-1") == "utf-8"
+    assert fetch.charset_of("<p>naïve</p>".encode("iso-8859-15"), "text/html; charset=latin-1") == "cp1252"
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>Привет, мир</p>'
+    assert fetch.charset_of(meta.encode("koi8-r")) == "koi8-r"
+
+
+def test_a_redirect_from_a_public_address_to_a_private_one_is_refused(settings, servers, monkeypatch):
+    # Our loopback server stands in as the HTTP proxy through which the public address is reached,
+    # so the refused hops are decided by the real client without anything leaving the machine.
+    site = servers()
+    monkeypatch.setenv("http_proxy", site.url)
+    monkeypatch.delenv("no_proxy", raising=False)
+    targets = {"/to-metadata": "http://169.254.169.254/latest/meta-data/", "/to-intranet": "http://10.0.0.1/admin",
+               "/to-loopback": site.url + "/secret"}
+    for path, target in targets.items():
+        site.routes[path] = (302, {"Location": target}, b"")
+    site.routes["/story.html"] = (200, {"Content-Type": "text/html"}, ARTICLE.encode())
+    public = "http://93.184.215.14"
+    urls = [public + p for p in (*targets, "/story.html")]
+    _, _, fetched, logs, _ = fetch_urls(settings, urls, local=False)
+
+    assert set(fetched) == {public + "/story.html"}
+    for path, target in targets.items():
+        host = urlsplit(target).hostname
+        assert logs[public + path]["reason"] == (f"refused: {host} resolves to non-public address {host} "
+                                                 "(mark the source local to allow it)")
+    assert site.count("/secret") == 0 and site.count("/robots.txt") == 1
+
+
+def test_fetch_log_rows_carry_the_runs_logical_time_and_attempts(settings, servers):
+    site = servers()
+    site.html("/error.html", "oops", status=503)
+    start, end = datetime(2026, 11, 24), datetime(2026, 11, 25)
+    daily = run.new_run(settings, "daily", start, end, scope="fetch-log-time")
+    ingest = run.new_run(settings, "ingest", scope="fetch-log-time")
+    for ref in (daily, ingest):
+        run.discover(settings, ref, [site.url + "/missing.html", site.url + "/error.html"])
+        run.fetch_stage(settings, ref)
+        run._write_json(Path(ref["dir"]) / "dq.json", [])
+        run.load(settings, ref, start if ref is daily else None)
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    rows = con.execute("select run_id, regexp_extract(url, '[^/]+$'), http_status, attempts, logged_at "
+                       "from fetch_log order by all").fetchall()
+    con.close()
+    started = None  # an ingest has no logical time (runs.started_at says when it ran)
+    assert sorted(rows, key=str) == sorted([
+        (daily["run_id"], "error.html", 503, 3, end), (daily["run_id"], "missing.html", 404, 1, end),
+        (ingest["run_id"], "error.html", 503, 3, started), (ingest["run_id"], "missing.html", 404, 1, started),
+    ], key=str)
