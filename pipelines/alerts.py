@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from pipelines import geo
+from pipelines import geo, store
 from pipelines.models import ENTITY_TYPES, stable_id
 
 KINDS = ("mention", "claim", "first_seen", "spike")
@@ -190,16 +190,16 @@ def evaluate(con, watchlist: Watchlist, run_id: str, created_at: datetime | None
     """
     if not watchlist.rules:
         return []
-    stories = _rows(con, """select article_id, title, url, text from run_articles
+    stories = store.records(con, """select article_id, title, url, text from run_articles
                             where duplicate_of is null order by article_id""")
     if not stories:
         return []
-    mentions = _rows(con, """
+    mentions = store.records(con, """
         select m.*, e.name, e.type, e.aliases, e.country_code, e.latitude, e.longitude
         from run_mentions m join entities e using (entity_id)
         join run_articles a using (article_id)
         where a.duplicate_of is null order by m.article_id, m.start_char""")
-    claims = _rows(con, """select c.* from run_claims c join run_articles a using (article_id)
+    claims = store.records(con, """select c.* from run_claims c join run_articles a using (article_id)
                            where a.duplicate_of is null order by c.article_id, c.start_char""")
     by_article: dict[str, list[dict]] = {}
     for m in mentions:
@@ -312,7 +312,7 @@ def _speaks_about(claim: dict, about: set[str], mentions: list[dict]) -> bool:
 
 def _first_seen(con, rule: Rule, mentions: list[dict]):
     # Mentioned before: more mentions in the whole database (entity_forms) than in this run alone.
-    earlier = {r["entity_id"] for r in _rows(con, """
+    earlier = {r["entity_id"] for r in store.records(con, """
         with here as (select entity_id, count(*) as n from run_mentions group by entity_id)
         select h.entity_id from here as h inner join entity_forms as f using (entity_id)
         group by h.entity_id, h.n
@@ -342,7 +342,7 @@ def _spikes(con, rule: Rule, mentions: list[dict], start: datetime, texts: dict)
     if not now:
         return []
     first = start - timedelta(days=BASELINE_DAYS)
-    history = _rows(con, """
+    history = store.records(con, """
         select entity_id, day, stories as n from entity_daily
         where day >= $lo and day < $hi and entity_id in (select unnest($ids::varchar[]))""",
                     {"lo": first.date(), "hi": start.date(), "ids": sorted(now)})
@@ -402,7 +402,3 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def _rows(con, sql: str, params: dict | None = None) -> list[dict]:
-    cur = con.execute(sql, params or {})
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

@@ -25,6 +25,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pipelines import store
 from pipelines.alerts import Channel, Watchlist
 
 DEFAULT_SMTP_ENV = "NEWSMON_SMTP_URL"
@@ -83,7 +84,7 @@ def deliver(con, watchlist: Watchlist, alerts_file: Path, now: datetime | None,
 
 
 def _due(con, now: datetime | None) -> list[dict]:
-    cur = con.execute("""
+    return store.records(con, """
         select al.*, a.title, a.url, a.source, a.published_at, e.name as entity
         from alerts al
         left join articles a on a.article_id = al.article_id
@@ -91,8 +92,6 @@ def _due(con, now: datetime | None) -> list[dict]:
         where al.status in ('pending', 'failed')
           and (al.next_attempt_at is null or $now is null or al.next_attempt_at <= $now)
         order by al.created_at, al.rule_id, al.alert_id""", {"now": now})
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def _mark_failed(con, ids: list[str], reason: str, now: datetime | None) -> None:

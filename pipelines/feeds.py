@@ -157,6 +157,8 @@ class Context:
     state: dict[str, FeedState] = field(default_factory=dict)
     checked_at: datetime | None = None
     since: datetime | None = None
+    # Obeys robots.txt for feeds and sitemaps as it does for pages (one read per host and run).
+    robots: fetch.Client | None = None
 
 
 def discover_all(sources: list[Source], ctx: Context, workers: int = DISCOVER_WORKERS) -> list[Record]:
@@ -205,6 +207,8 @@ def _get(location: str, source: Source, ctx: Context) -> tuple[bytes, FeedState 
     prev = ctx.state.get(location)
     cached = bool(prev and prev.body_sha256 and ctx.raw_dir
                   and fetch.raw_path(ctx.raw_dir, prev.body_sha256).exists())
+    if ctx.robots is not None:
+        ctx.robots.check_robots(location, allow_private=source.local)
     resp = fetch.get_feed(location, user_agent=ctx.user_agent, timeout=ctx.timeout, max_bytes=ctx.max_bytes,
                           allow_private=source.local, etag=prev.etag if cached else None,
                           last_modified=prev.last_modified if cached else None)

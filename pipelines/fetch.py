@@ -231,6 +231,12 @@ class Client:
         except ValueError as exc:  # urlsplit on a port that is not a number, and the like
             raise FetchError(f"invalid URL: {exc}", attempts=made) from exc
 
+    def check_robots(self, url: str, *, allow_private: bool = False) -> None:
+        """Raise FetchError when robots.txt forbids the URL (or cannot be read): for requests this client
+        does not make itself, such as the conditional GET of a feed or sitemap."""
+        _check_target(url, allow_private)
+        self._obey_robots(url, _authority(url), allow_private)
+
     def map(self, fn: Callable, items: Sequence, url_of: Callable[[object], str], workers: int) -> list:
         """fn(item) for every item on `workers` threads; the results in the items' order.
 

@@ -70,7 +70,9 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
         since = _dt(run["window_start"]) - timedelta(days=s.grace_days) if run["window_start"] else None
         ctx = feeds.Context(user_agent=s.user_agent, timeout=s.fetch_timeout, max_bytes=s.max_bytes,
                             raw_dir=s.raw_dir, state=_feed_state(s), since=since,
-                            checked_at=_dt(run["window_end"]) if run["window_end"] else None)
+                            checked_at=_dt(run["window_end"]) if run["window_end"] else None,
+                            robots=fetch.Client(user_agent=s.user_agent, timeout=s.fetch_timeout,
+                                                max_bytes=s.max_bytes, host_delay=0))
         found += feeds.discover_all(sources, ctx)
     logs = [f for f in found if isinstance(f, LogRecord)]
     states = list({f.url: f for f in found if isinstance(f, FeedState)}.values())  # two sources, one feed
@@ -366,15 +368,15 @@ def reprocess(s: Settings, start: datetime, end: datetime,
     """
     con = store.connect(s.db_path, read_only=True)
     try:
-        runs = _query_rows(con, """
+        runs = store.records(con, """
             select run_id, kind, logical_date, window_start, window_end, counts from runs
             where window_start >= $lo and window_start < $hi order by window_start, run_id""",
                            {"lo": _naive_utc(start), "hi": _naive_utc(end)})
         for r in runs:
-            r["fetched"] = _query_rows(con, f"""
+            r["fetched"] = store.records(con, f"""
                 select {", ".join(store.FETCHED_COLUMNS)} from fetched where run_id = $run order by url""",
                                        {"run": r["run_id"]})
-            r["logs"] = _query_rows(con, """
+            r["logs"] = store.records(con, """
                 select source, url, stage, reason, http_status, attempts from fetch_log
                 where run_id = $run and stage in ('discover', 'fetch') order by all""", {"run": r["run_id"]})
     finally:
@@ -409,12 +411,6 @@ def _fetched_rows(run: dict) -> list[dict]:
         r["fetched_at"] = _dt(r["fetched_at"])
         r["feed_published"] = _dt(r["feed_published"]) if r.get("feed_published") else None
     return rows
-
-
-def _query_rows(con, sql: str, params: dict) -> list[dict]:
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 PARALLEL_FROM = 100  # below this many items a second process costs more than it saves

@@ -275,7 +275,9 @@ def refresh_entity_daily(con, days: list) -> None:
         from articles as a
         inner join mentions as m on m.article_id = a.article_id
         where a.duplicate_of is null and cast(a.published_at as date) in (select unnest($days::date[]))
-        group by all""", params)
+        group by all
+        -- Rows of a day together, as daily loads append them: day filters then skip the other days.
+        order by day""", params)
 
 
 def _refresh_entities(con, entity_ids: list[str]) -> None:
@@ -341,6 +343,13 @@ def publish_snapshot(con, db_path: Path) -> Path:
     shutil.copyfile(db_path, tmp)
     os.replace(tmp, target)
     return target
+
+
+def records(con, sql: str, params: dict | None = None) -> list[dict]:
+    """Run one query and return its rows as dicts keyed by column name."""
+    cur = con.execute(sql, params or {})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def query(con, sql: str, params: dict | None = None):

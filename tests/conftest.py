@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
+import socket
 import subprocess
 import threading
+from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -106,3 +109,64 @@ def page(title: str, paragraphs: list[str], published: str = "2026-11-24T09:00:0
 <div class="cookie">This website uses cookies to improve your experience. Accept Read More</div>
 <main><article><h1>{title}</h1><p class="byline">By Staff Reporter</p>{body}</article></main>
 <footer>Copyright 2026 {site_name}. All rights reserved.</footer></body></html>"""
+
+
+# ---------------------------------------------------------------- alert receivers
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's interface
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    with socket.socket() as sock:  # aiosmtpd checks readiness by connecting, so it needs a real port
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.uri = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    controller.stop()
+
+
+class Receiver:
+    """An HTTP endpoint that records POSTs; `fail` answers 500 that many times first."""
+
+    def __init__(self):
+        self.posts, self.fail = [], 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.fail:
+                    outer.fail -= 1
+                    self.send_response(500)
+                else:
+                    outer.posts.append((dict(self.headers), body))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook/T000/SECRET-TOKEN"
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.httpd.shutdown()
+    r.httpd.server_close()

@@ -1,16 +1,10 @@
 """Alerts: rules evaluated on a real DuckDB file, delivered to a real SMTP server and HTTP receivers."""
 
-import email
 import json
-import socket
-import threading
 from datetime import datetime
-from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 
 from pipelines import alerts, channels, store
 from pipelines.models import entity_id, stable_id
@@ -169,62 +163,6 @@ rules:
 
 
 # ---------------------------------------------------------------- delivery
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's interface
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with socket.socket() as sock:  # aiosmtpd checks readiness by connecting, so it needs a real port
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.uri = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
-
-
-class Receiver:
-    """An HTTP endpoint that records POSTs; `fail` answers 500 that many times first."""
-
-    def __init__(self):
-        self.posts, self.fail = [], 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if outer.fail:
-                    outer.fail -= 1
-                    self.send_response(500)
-                else:
-                    outer.posts.append((dict(self.headers), body))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook/T000/SECRET-TOKEN"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.httpd.shutdown()
-    r.httpd.server_close()
 
 
 CHANNELS = """

@@ -414,3 +414,17 @@ def test_a_warc_file_is_imported_without_refetching(tmp_path, settings):
     assert strike["url"] == "https://news.invalid/port-strike" and strike["title"] == "Port strike ends"
     assert "three-day strike" in strike["text"] and strike["fetched_at"] == NEXT
     assert zurich["title"] == "Zürich court rules" and "müller family" in zurich["text"]  # the record's charset
+
+
+def test_a_feed_disallowed_by_robots_txt_is_not_requested(settings, server):
+    feed = server.add("/private/feed.xml", rss(("A", "https://x.test/a", "Tue, 24 Nov 2026 09:00:00 GMT")))
+    server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", "text/plain")
+    open_feed = server.add("/feed.xml", rss(("B", "https://x.test/b", "Tue, 24 Nov 2026 09:00:00 GMT")))
+    write_sources(settings, f"sources:\n  - {{name: closed, kind: rss, url: '{feed}', local: true}}\n"
+                            f"  - {{name: open, kind: rss, url: '{open_feed}', local: true}}\n")
+    ref = run.new_run(settings, "daily", DAY, NEXT)
+    counts = run.discover(settings, ref)
+    assert counts["discovered"] == 1 and counts["discover_failed"] == 1
+    (log,) = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
+    assert (log["source"], log["reason"]) == ("closed", "disallowed by robots.txt")
+    assert "/private/feed.xml" not in server.paths() and server.paths().count("/robots.txt") == 1

@@ -7,9 +7,7 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -155,55 +153,26 @@ def test_a_load_killed_with_sigkill_leaves_the_previous_tables_and_the_next_run_
     assert {r[0] for r in before["articles"]} < {r[0] for r in after["articles"]}
 
 
-class Hook:
-    """A webhook receiver on loopback that answers 503 while `down`, and records what it accepted."""
-
-    def __init__(self):
-        hook = self
-        self.down = True
-        self.delivered: list[str] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers["Content-Length"]))
-                if hook.down:
-                    self.send_response(503)
-                else:
-                    hook.delivered += self.headers["X-Newsmon-Alert-Ids"].split(",")
-                    self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-
-
-def test_an_alert_channel_down_for_two_runs_delivers_everything_once_when_it_is_back(newsroom, settings):
-    hook = Hook()
-    try:
-        settings.watchlist_path.write_text(
-            f"channels:\n  desk: {{type: webhook, url: '{hook.url}'}}\n"
-            "rules:\n  - {id: harbour, keywords: [harbour], channels: [desk]}\n")
-        for d in range(2):
-            daily(settings, FIRST + timedelta(days=d))
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-        waiting = con.execute("select alert_id, status, attempts from alerts order by 1").fetchall()
-        con.close()
-        assert waiting and all(status == "failed" for _, status, _ in waiting)
-        assert max(attempts for *_, attempts in waiting) == 2  # the first day's were retried by the second
-        hook.down = False
-        for d in range(2, 4):
-            daily(settings, FIRST + timedelta(days=d))
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-        every = [r[0] for r in con.execute("select alert_id from alerts order by 1").fetchall()]
-        assert con.execute("select distinct status from alerts").fetchall() == [("sent",)]
-        con.close()
-        assert sorted(hook.delivered) == every  # each alert exactly once, the missed ones included
-        assert {a for a, *_ in waiting} < set(every)
-    finally:
-        hook.httpd.shutdown()
-        hook.httpd.server_close()
+def test_an_alert_channel_down_for_two_runs_delivers_everything_once_when_it_is_back(newsroom, settings,
+                                                                                    receiver):
+    receiver.fail = 10**6  # down
+    settings.watchlist_path.write_text(
+        f"channels:\n  desk: {{type: webhook, url: '{receiver.url}'}}\n"
+        "rules:\n  - {id: harbour, keywords: [harbour], channels: [desk]}\n")
+    for d in range(2):
+        daily(settings, FIRST + timedelta(days=d))
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    waiting = con.execute("select alert_id, status, attempts from alerts order by 1").fetchall()
+    con.close()
+    assert waiting and all(status == "failed" for _, status, _ in waiting)
+    assert max(attempts for *_, attempts in waiting) == 2  # the first day's were retried by the second
+    receiver.fail = 0  # back
+    for d in range(2, 4):
+        daily(settings, FIRST + timedelta(days=d))
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    every = [r[0] for r in con.execute("select alert_id from alerts order by 1").fetchall()]
+    assert con.execute("select distinct status from alerts").fetchall() == [("sent",)]
+    con.close()
+    delivered = [a for headers, _ in receiver.posts for a in headers["X-Newsmon-Alert-Ids"].split(",")]
+    assert sorted(delivered) == every  # each alert exactly once, the missed ones included
+    assert {a for a, *_ in waiting} < set(every)

@@ -5,21 +5,15 @@ secrets in URLs never reach an error, the events file or the operator's webhook.
 from __future__ import annotations
 
 import ast
-import email
 import json
 import re
-import socket
-import threading
 from datetime import datetime
-from email import policy
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 
 from pipelines import alerts, channels, cli, report, store
 from pipelines.models import entity_id, stable_id
@@ -94,57 +88,6 @@ rules:
   - {id: digest, type: LOCATION, mode: digest, channels: [mail, slack]}
 """)
     return alerts.load_watchlist(p)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's interface
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with socket.socket() as sock:  # aiosmtpd checks readiness by connecting, so it needs a real port
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.uri = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
-
-
-class Receiver:
-    """An HTTP endpoint on loopback that records the bodies POSTed to it."""
-
-    def __init__(self):
-        self.posts: list[bytes] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                outer.posts.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook/T000/SECRET-TOKEN"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.httpd.shutdown()
-    r.httpd.server_close()
 
 
 class Markup(HTMLParser):
@@ -228,7 +171,7 @@ def test_slack_messages_escape_control_characters_and_cannot_mention_or_link(tmp
         assert con.execute("select distinct status from alerts where channel = 'slack'").fetchall() == [("sent",)]
     finally:
         con.close()
-    slack = [json.loads(b) for b in receiver.posts if "blocks" in json.loads(b)]
+    slack = [json.loads(b) for _, b in receiver.posts if "blocks" in json.loads(b)]
     assert len(slack) >= 3
     for payload in slack:
         for text in [payload["text"]] + [b["text"]["text"] for b in payload["blocks"]]:
@@ -253,7 +196,7 @@ def test_webhook_json_carries_the_text_unaltered(tmp_path, receiver):
                                                                    "TEST_HOOK_URL": receiver.url})
     finally:
         con.close()
-    hooks = [a for b in receiver.posts for a in json.loads(b).get("alerts", [])]
+    hooks = [a for _, b in receiver.posts for a in json.loads(b).get("alerts", [])]
     assert hooks and {a["title"] for a in hooks} <= {TITLE_1, TITLE_2} and all(a["entity"] == SPEAKER for a in hooks)
 
 
@@ -400,7 +343,7 @@ def test_operator_notification_masks_credentials(tmp_path, monkeypatch, receiver
                        f"connection refused {SLACK}")
     channels.notify_task_failure({"ti": ti, "exception": exc, "logical_date": DAY})
     events = (tmp_path / "data" / "operator-events.jsonl").read_text(encoding="utf-8")
-    (posted,) = receiver.posts
+    ((_, posted),) = receiver.posts
     for text in (events, posted.decode()):
         assert "secretpw" not in text and "mailer" not in text and "smtp://***@mail.example:587" in text
     payload = json.loads(posted)
