@@ -23,7 +23,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -51,26 +51,35 @@ class Response:
     content_type: str
     body: bytes
     date: str | None = None
+    # The validators for the next conditional GET (feeds and sitemaps).
+    etag: str | None = None
+    last_modified: str | None = None
 
 
-def get(url: str, *, user_agent: str, timeout: float, max_bytes: int, allow_private: bool = False) -> Response:
+def get(url: str, *, user_agent: str, timeout: float, max_bytes: int, allow_private: bool = False,
+        headers: dict[str, str] | None = None) -> Response:
     """GET a URL, refusing private, loopback and link-local targets (each redirect is checked again)
-    unless allow_private is set for a source marked local.
+    unless allow_private is set for a source marked local. `headers` are sent as well; when they make
+    the request conditional, a 304 comes back as a Response with status 304 and no body.
 
     Raises:
         FetchError: with the reason and the HTTP status when there was one.
     """
     _check_target(url, allow_private)
     opener = urllib.request.build_opener(_CheckedRedirects(allow_private))
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept-Encoding": "identity"})
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept-Encoding": "identity",
+                                                   **(headers or {})})
     try:
         with opener.open(request, timeout=timeout) as resp:
             body = resp.read(max_bytes + 1)
             if len(body) > max_bytes:
                 raise FetchError(f"body larger than {max_bytes} bytes", resp.status)
             return Response(resp.geturl(), resp.status, resp.headers.get("Content-Type", ""), body,
-                            resp.headers.get("Date"))
+                            resp.headers.get("Date"), resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
     except urllib.error.HTTPError as exc:
+        if exc.code == 304 and headers:
+            return Response(url, 304, "", b"", exc.headers.get("Date"), exc.headers.get("ETag"),
+                            exc.headers.get("Last-Modified"))
         raise FetchError(f"HTTP {exc.code} {exc.reason}", exc.code) from exc
     except urllib.error.URLError as exc:
         reason = exc.reason
@@ -79,9 +88,7 @@ def get(url: str, *, user_agent: str, timeout: float, max_bytes: int, allow_priv
         raise FetchError(f"connection failed: {reason}") from exc
     except TimeoutError as exc:
         raise FetchError(f"timed out after {timeout:g} s") from exc
-    except (ConnectionError, OSError) as exc:
-        if isinstance(exc, FetchError):
-            raise
+    except OSError as exc:
         raise FetchError(f"connection failed: {exc}") from exc
 
 
@@ -607,51 +614,16 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
 # ---------------------------------------------------------------- conditional GET for feeds and sitemaps
 
 
-@dataclass(frozen=True)
-class FeedResponse:
-    url: str
-    status: int
-    body: bytes
-    etag: str | None = None
-    last_modified: str | None = None
-
-
 def get_feed(url: str, *, user_agent: str, timeout: float, max_bytes: int, allow_private: bool = False,
-             etag: str | None = None, last_modified: str | None = None) -> FeedResponse:
-    """GET a feed or sitemap with the same guards as get(), sending If-None-Match / If-Modified-Since
-    when the last answer had validators. A 304 comes back as a FeedResponse with status 304 and no body.
-
-    Raises:
-        FetchError: with the reason and the HTTP status when there was one.
-    """
-    _check_target(url, allow_private)
-    opener = urllib.request.build_opener(_CheckedRedirects(allow_private))
-    headers = {"User-Agent": user_agent, "Accept-Encoding": "identity"}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with opener.open(request, timeout=timeout) as resp:
-            body = resp.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise FetchError(f"body larger than {max_bytes} bytes", resp.status)
-            return FeedResponse(resp.geturl(), resp.status, body, resp.headers.get("ETag"),
-                                resp.headers.get("Last-Modified"))
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return FeedResponse(url, 304, b"", exc.headers.get("ETag") or etag,
-                                exc.headers.get("Last-Modified") or last_modified)
-        raise FetchError(f"HTTP {exc.code} {exc.reason}", exc.code) from exc
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, FetchError):
-            raise exc.reason from exc
-        raise FetchError(f"connection failed: {exc.reason}") from exc
-    except TimeoutError as exc:
-        raise FetchError(f"timed out after {timeout:g} s") from exc
-    except OSError as exc:
-        raise FetchError(f"connection failed: {exc}") from exc
+             etag: str | None = None, last_modified: str | None = None) -> Response:
+    """get() a feed or sitemap, conditionally when the last answer had validators (If-None-Match,
+    If-Modified-Since). A 304 keeps the validators it was asked with unless it sent new ones."""
+    conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
+    resp = get(url, user_agent=user_agent, timeout=timeout, max_bytes=max_bytes, allow_private=allow_private,
+               headers=conditional)
+    if resp.status == 304:
+        return replace(resp, etag=resp.etag or etag, last_modified=resp.last_modified or last_modified)
+    return resp
 
 
 def gunzip(body: bytes, max_bytes: int) -> bytes:

@@ -65,17 +65,33 @@ def settings(tmp_path: Path) -> Settings:
 
 
 class Site:
-    """A loopback HTTP server whose routes a test sets: path -> (status, content type, body bytes)."""
+    """A loopback HTTP server whose routes a test sets (path -> status, content type, body); it records
+    each request's path and headers, answers conditional GETs for routes served with an ETag or a
+    Last-Modified, and a route can wait on a barrier (to prove requests overlap)."""
 
-    def __init__(self):
-        routes = self.routes = {}
+    def __init__(self, ctype: str = "text/html; charset=utf-8"):
+        self.ctype = ctype
+        routes, seen = self.routes, self.seen = {}, []
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
-                status, ctype, body = routes.get(self.path, (404, "text/plain", b"not found"))
+                seen.append((self.path, dict(self.headers)))
+                status, ctype, body, etag, modified, barrier = routes.get(
+                    self.path, (404, "text/plain", b"not found", None, None, None))
+                if barrier is not None:
+                    barrier.wait()
+                if (etag and self.headers.get("If-None-Match") == etag) or (
+                        modified and self.headers.get("If-Modified-Since") == modified):
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
+                if etag:
+                    self.send_header("ETag", etag)
+                if modified:
+                    self.send_header("Last-Modified", modified)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -86,17 +102,25 @@ class Site:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def add(self, path: str, body: bytes | str, ctype: str = "text/html; charset=utf-8", status: int = 200):
-        self.routes[path] = (status, ctype, body.encode() if isinstance(body, str) else body)
+    def add(self, path: str, body: bytes | str, ctype: str | None = None, status: int = 200,
+            etag: str | None = None, modified: str | None = None, barrier=None) -> str:
+        self.routes[path] = (status, ctype or self.ctype, body.encode() if isinstance(body, str) else body,
+                             etag, modified, barrier)
         return self.url + path
+
+    def paths(self) -> list[str]:
+        return [p for p, _ in self.seen]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture
 def site():
     s = Site()
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.close()
 
 
 def page(title: str, paragraphs: list[str], published: str = "2026-11-24T09:00:00Z", site_name: str = "Test Gazette"):
@@ -163,10 +187,11 @@ class Receiver:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook/T000/SECRET-TOKEN"
 
+    close = Site.close
+
 
 @pytest.fixture
 def receiver():
     r = Receiver()
     yield r
-    r.httpd.shutdown()
-    r.httpd.server_close()
+    r.close()

@@ -262,6 +262,9 @@ def test_introductions_that_end_with_a_colon():
 
 def test_a_quote_of_30000_marks_parses_in_bounded_time_with_valid_spans():
     # spaCy's tokenizer is quadratic on long punctuation runs: such a run must not reach it whole.
-    text = " met Volodymyr Zelensky in Kyiv. " + '"' * 30000 + " met Volodymyr Zelensky in Kyiv. "
-    for c in claims.extract("a1", text, []):
+    text = ("“We will rebuild every bridge,” Zelensky said.\n"
+            " met Volodymyr Zelensky in Kyiv. " + '"' * 30000 + " met Volodymyr Zelensky in Kyiv. ")
+    found = claims.extract("a1", text, [])
+    assert "We will rebuild every bridge," in [c.text for c in found]
+    for c in found:
         assert 0 <= c.start_char < c.end_char <= len(text) and text[c.start_char:c.end_char] == c.text

@@ -8,7 +8,6 @@ import io
 import json
 import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -17,7 +16,7 @@ import pytest
 from pipelines import feeds, run
 from pipelines.models import Candidate, FeedState, LogRecord
 from pipelines.settings import REPO_ROOT
-from tests.conftest import SHARED, needs_shared, page
+from tests.conftest import SHARED, Site, needs_shared, page
 
 FEEDS = SHARED / "fixtures" / "feeds_rss_parser" / "input"
 DAY = datetime(2026, 11, 24)
@@ -36,56 +35,12 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 """
 
 
-class Server:
-    """A loopback HTTP server that records each request's headers and answers conditional GETs for
-    routes served with an ETag; a route can wait on a barrier (to prove requests overlap)."""
-
-    def __init__(self):
-        routes, seen = self.routes, self.seen = {}, []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                seen.append((self.path, dict(self.headers)))
-                status, ctype, body, etag, modified, barrier = routes.get(
-                    self.path, (404, "text/plain", b"nf", None, None, None))
-                if barrier is not None:
-                    barrier.wait()
-                if (etag and self.headers.get("If-None-Match") == etag) or (
-                        modified and self.headers.get("If-Modified-Since") == modified):
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                if etag:
-                    self.send_header("ETag", etag)
-                if modified:
-                    self.send_header("Last-Modified", modified)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def add(self, path, body, ctype="application/xml", status=200, etag=None, modified=None, barrier=None):
-        self.routes[path] = (status, ctype, body.encode() if isinstance(body, str) else body, etag, modified, barrier)
-        return self.url + path
-
-    def paths(self):
-        return [p for p, _ in self.seen]
-
-
 @pytest.fixture
 def server():
-    s = Server()
+    """The shared loopback Site, serving XML unless a route says otherwise."""
+    s = Site(ctype="application/xml")
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.close()
 
 
 def ctx(**kw) -> feeds.Context:
