@@ -105,12 +105,16 @@ def rss_mb() -> tuple[float, float]:
 
 
 def ours(s: Settings, bodies: list[bytes], repeat: int) -> dict:
-    """The pipeline's own stages on the pages, stored as if fetched; returns per-stage seconds."""
-    stages = {"extract": run.extract_stage, "dedupe": run.dedupe_stage, "analyse": run.analyse,
-              "check": run.check, "load": run.load}
+    """The pipeline's own stages on the pages, stored as if fetched, run as `newsmon run` runs them
+    (run.run_all); returns per-stage seconds."""
+    stages = ("extract", "dedupe", "analyse", "check", "load")
     took = dict.fromkeys(stages, 0.0)
     counts: dict = {}
     rss_trace = []
+
+    def timed(name: str, stage_counts: dict) -> None:
+        took[name] += stage_counts["seconds"]
+
     for r in range(repeat):
         ref = run.new_run(s, "ingest", scope=f"bench-{r}")
         rows = [{"url": f"https://bench{r}.example/{i}", "source": f"bench{i % 50}", "local": False,
@@ -118,10 +122,7 @@ def ours(s: Settings, bodies: list[bytes], repeat: int) -> dict:
                  "kind": "html", "http_status": 200, "fetched_at": "2026-11-25T00:00:00"}
                 for i, b in enumerate(bodies)]
         run._write_rows(ref, "fetched", rows)
-        for name, fn in stages.items():
-            t = time.perf_counter()
-            counts = fn(s, ref)
-            took[name] += time.perf_counter() - t
+        counts = run.run_all(s, ref, progress=timed, stages=stages)
         rss_trace.append(round(rss_mb()[0]))
     return {"seconds": took, "counts": counts, "rss_trace": rss_trace}
 

@@ -17,6 +17,9 @@ import re
 from pipelines.entities import Mention, without_long_tokens
 from pipelines.models import stable_id
 
+# The languages whose speech verbs, quote conventions and number words the rules know; an article in
+# another language gets entities (with NEWSMON_NLP_LANGUAGES) but no claims.
+LANGUAGES = frozenset({"en"})
 CUE_WORDS = (
     "said says say told tells added adds explained explains emphasised emphasized emphasises emphasizes "
     "replied replies admitted admits proclaimed proclaims asked asks wrote writes noted notes stated states "
@@ -55,10 +58,13 @@ AFTER = [
     re.compile(rf"^\s*[,.]?\s*[{DASHES}]+\s*{WHO}\s*[.,]?\s*$"),
 ]
 BEFORE = re.compile(
-    rf"{WHO}(?:,[^,]{{1,80}},)?\s+(?:(?:also|then|later|had)\s+)?(?P<cue>{CUES})"
+    rf"{WHO}(?:,[^,]{{1,80}},)?\s+(?:(?:also|then|later|had|[a-z]+ly)\s+)?(?P<cue>{CUES})"
     rf"(?:\s+(?:me|us|him|her|them|reporters|journalists|the\s+\w+))?(?:\s+(?:that|in\s+a\s+statement))?"
     rf"(?:\s*[:,]?|\s[^.:;“”\"]{{1,60}}:)\s*$"
 )
+CUE_RE = re.compile(rf"\b(?:{CUES})\b")
+SAID_SENTENCE = re.compile(rf"{WHO}\s+(?:(?:also|then|later)\s+)?(?P<cue>{CUES})\s*\.\s*$")
+DASH_LINE = re.compile(rf"\s*\n\s*[-{DASHES}]+\s*{WHO}\s*\.?[ \t]*(?:\n|$)")
 # 'described as “hell” by President Volodymyr Zelensky': a partial quote owned by the passive's agent.
 LABELLED = re.compile(r"\b(?:described|called|dubbed|labell?ed|branded|termed|hailed|denounced|condemned|praised)"
                       r"(?:\s+\w+){0,4}?\s+(?:as\s+)?[(\[]?$")
@@ -68,9 +74,17 @@ INTRODUCED = [
     BEFORE,
     re.compile(rf"(?P<cue>(?i:{CUES}))\s+{WHO}\s*:\s*$"),
     re.compile(rf"(?<![\w'’-])(?!(?:Update|Note|Watch|Read|Related|Editor|Photo|Video|Source|Correction|Transcript"
-               rf"|Q|A)\b)(?P<who>{NAME})\s*:\s*$"),
+               rf"|Q|A)\b)(?P<who>{NAME})(?:\s*\([^()\n]{{1,30}}\))?\s*:\s*$"),
 ]
-SMALL_WORDS = {"a", "an", "and", "the", "of", "in", "on", "at", "to", "for", "or", "with", "is", "by"}
+# Words that put what follows in someone's mouth ('chanting "Lock Her Up"', 'a sign reading "…"'), unlike
+# 'told "Meet the Press"' or 'his book, "…"'.
+SAID_BEFORE = re.compile(r"(?:\b(?:(?:chant|cry|cries|shout|roar)s?\s+of|say|says|saying|said|chant\w*|shout\w*"
+                         r"|yell\w*|cr(?:y|ies|ied)|read|reads|reading|declar\w*|tweet\w*)\s*[,:]?|:)\s*$", re.I)
+# What comes before a name rather than words said: 'on "Meet the Press"', 'ABC's "This Week"', 'a play called'.
+NAME_BEFORE = re.compile(r"(?:\b(?:on|of|in|at|to|for|from|with|about|called|titled|named|entitled|the|his|her|their"
+                         r"|its)|\w['’]s?)\s*$", re.I)
+SMALL_WORDS = {"a", "an", "and", "the", "of", "in", "on", "at", "to", "for", "or", "with", "is", "by",
+               "de", "la", "del"}  # 'Los Hijos de Trump'
 TITLES = re.compile(r"^(?:the|a|an)\s+", re.I)
 # What the parser gets around a quote instead of the quote itself: a short clause reads like one.
 STAND_IN = "This is it"
@@ -151,6 +165,8 @@ class _Quote:
     who_at: int | None = None
     decided: bool = False
     floor: int = 0
+    followed: bool = False  # attributed by the words right after it ('"…," she said')
+    parsed: bool = False  # attributed by the parse, not by a pattern
 
 
 def extract(article_id: str, text: str, mentions: list[Mention], model: str | None = None) -> list[Claim]:
@@ -194,7 +210,7 @@ def extract(article_id: str, text: str, mentions: list[Mention], model: str | No
             who = _speaker_in_parse(doc, mapping, text)
             if who:
                 q.who_at, q.who, q.cue = who
-                q.decided = True
+                q.decided = q.parsed = True
         for (a, _), doc in zip(unsettled, docs, strict=True):
             candidates += _statements_in_parse(text, a, doc)
     quotes = _quotes(article_id, text, found, index)
@@ -256,7 +272,8 @@ def _marked(text: str) -> list[tuple[int, int, int, int]]:
                     k = j
                     while k < n and text[k].isspace():
                         k += 1
-                    if k < n and text[k] in OPEN and _opens(text, k) and j > first:
+                    if (k < n and text[k] in OPEN and _opens(text, k) and j > first
+                            and (text[k] in DOUBLE or text.startswith("''", k)) == double):
                         j = k + 1
                         continue
                 break
@@ -291,6 +308,8 @@ def _closes(text: str, j: int) -> bool:
         return False
     if text[j] in "”»" and (after.isspace() or after in ".,;:!?)"):
         return True  # 'view Ted Cruz today, ” Bozell adds': only a close looks like this
+    if text[j] in DOUBLE and before == " " and j > 1 and text[j - 2] in "'’" and (after.isspace() or after in ".,;:"):
+        return True  # '"… she said, 'Well done,' " said Russell': a quote's closing quote within it, spaced off
     return not before.isspace()
 
 
@@ -298,6 +317,31 @@ def _title(content: str) -> bool:
     """A name in quotes ("Morning Joe", "Fox and Friends"), not words someone said."""
     words = re.findall(r"[^\W\d_][\w'’-]*", content)
     return len(words) >= 2 and all(w[0].isupper() or w in SMALL_WORDS for w in words)
+
+
+def _named(text: str, q: _Quote, content: str) -> bool:
+    """A show, book, slogan or nickname in quotes ('told "Meet the Press"', 'on ABC's "This Week," Rubio
+    said', 'Gov. C.L. "Butch" Otter'), not words someone said."""
+    before = text[max(0, q.open_at - 30):q.open_at]
+    after = text[q.close_end:q.close_end + 2]
+    if (len(content.split()) <= 2 and content[:1].isupper() and content[-1].isalnum()
+            and re.search(r"[A-Z][\w.]* $", before) and re.match(r" [A-Z]", after)):
+        return True  # a nickname between a first name and a surname
+    if not _title(content) or SAID_BEFORE.search(before):
+        return False
+    if q.decided and not q.parsed and before.rstrip().endswith((",", ":")):
+        return False  # 'Brandt told the crowd, "Fair Pay Now"': introduced by a pattern
+    return bool(NAME_BEFORE.search(before)) or not q.followed
+
+
+def _heading(text: str, q: _Quote) -> bool:
+    """A short paragraph that opens with a quote in single marks and has no speech verb: a headline or a
+    section heading ('‘We are in shock’: a town mourns'), where copy uses single marks; the story quotes
+    it again. ('Mayor: ‘We will rebuild’' names its speaker and stays a quote.)"""
+    if text[q.open_at] not in "'‘" or q.open_at != q.para_start or q.followed:
+        return False
+    para = text[q.para_start:q.para_end]
+    return len(para.split()) <= 15 and not CUE_RE.search(para.replace(text[q.start:q.end], " "))
 
 
 def _paragraph(breaks: list[int], n: int, start: int, end: int) -> tuple[int, int]:
@@ -326,6 +370,7 @@ def _attribute(text: str, q: _Quote, floor: int) -> None:
         if m:
             cue = m.groupdict().get("cue")
             q.who, q.cue, q.who_at, q.decided = m["who"], cue.lower() if cue else None, close_at + m.start("who"), True
+            q.followed = True
             return
     for pattern in INTRODUCED:
         m = pattern.search(before)
@@ -333,6 +378,21 @@ def _attribute(text: str, q: _Quote, floor: int) -> None:
             cue = m.groupdict().get("cue")
             q.who, q.cue, q.who_at = m["who"], cue.lower() if cue else None, sentence_start + m.start("who")
             q.decided = True
+            return
+    rest = text[close_at:_sentence_end(text, close_at, q.para_end)]
+    if not before.strip() and sentence_start > q.para_start and not CUE_RE.search(rest):
+        # 'Bystrom agreed. "…"': the sentence just before names the speaker and the cue, and ends; the
+        # quote's own sentence has no cue of its own.
+        prev_start = _sentence_start(text, q.para_start, sentence_start - 1)
+        m = SAID_SENTENCE.search(text, prev_start, sentence_start)
+        if m:
+            q.who, q.cue, q.who_at, q.decided = m["who"], m["cue"].lower(), m.start("who"), True
+            return
+    if q.open_at <= q.para_start and q.close_end >= q.para_end - 1:
+        # '"…"\n\n- Sanders.': a fact check's or a letter page's attribution, the next paragraph alone.
+        m = DASH_LINE.match(text, q.para_end)
+        if m:
+            q.who, q.cue, q.who_at, q.decided = m["who"], None, m.start("who"), True
             return
     if q.open_at <= q.para_start and floor < q.para_start:
         # "Caddell continued:\n\n“…”": the introduction is the previous paragraph.
@@ -506,27 +566,44 @@ def _quotes(article_id: str, text: str, found: list[_Quote], mentions: _Mentions
     claims: list[Claim] = []
     kept: list[_Quote] = []
     last_speaker: tuple[str | None, str | None, int] | None = None
+    # The last quote's (speaker, entity, cue, end), kept or dropped as too short: 'Gore called her
+    # "sincere" and said "…"' hands its speaker on to the quote after it in the paragraph.
+    previous: tuple[str | None, str | None, str | None, int] | None = None
+
+    def attributed(q: _Quote) -> tuple[str, str | None]:
+        nonlocal last_speaker
+        entity = _resolve(text, q.who, q.who_at, q.start, mentions, last_speaker)
+        if entity or q.who.lower() not in REPORTERS:
+            last_speaker = (q.who, entity, q.start)
+        return q.who, entity
+
     for q in found:
         start, end = q.start, q.end
         content = text[start:end].strip()
-        if len(content.split()) < 2 and not (q.decided and q.cue):
+        if _named(text, q, content) or _heading(text, q):
             continue
-        previous = claims[-1] if claims else None
-        if q.who is None and previous and previous.speaker and previous.start_char >= q.para_start:
+        words = len(content.split())
+        if words < 2 and not (q.decided and q.cue and not q.parsed):
+            # one word said only if a pattern names its speaker and cue ('"Outrageous," she said'); the
+            # parse's nearest cue is too loose for a scare quote ('its "supermax" prison, officials said')
+            if q.who is not None:
+                previous = (*attributed(q), q.cue, end)
+            continue
+        if q.who is None and previous and previous[0] and previous[3] >= q.para_start:
             # '"…," he said. "…"': a quote split by its attribution continues the same speaker.
-            claims.append(_quote(article_id, text, start, end, previous.speaker, previous.speaker_entity_id,
-                                 previous.cue))
+            claims.append(_quote(article_id, text, start, end, *previous[:3]))
             kept.append(q)
             continue
-        if len(content.split()) < 4 and q.who is None:
-            continue  # a scare quote or a single word ("cancer") that no one is said to have said
-        speaker, entity = q.who, None
-        if q.who is not None:
-            entity = _resolve(text, q.who, q.who_at, start, mentions, last_speaker)
-            if entity or q.who.lower() not in REPORTERS:
-                last_speaker = (speaker, entity, start)
+        if words < 4 and (q.who is None or q.cue is None and content[-1:] not in (".", "!", "?")):
+            # a scare quote that no one is said to have said, or one whose only speaker is the subject of
+            # the sentence's verb, with no speech cue ('he will pay for it through "tax reform"')
+            if q.who is not None:
+                previous = (*attributed(q), q.cue, end)
+            continue
+        speaker, entity = attributed(q) if q.who is not None else (None, None)
         claims.append(_quote(article_id, text, start, end, speaker, entity, q.cue))
         kept.append(q)
+        previous = (speaker, entity, q.cue, end)
     return _runs_of_quote_paragraphs(text, kept, claims)
 
 

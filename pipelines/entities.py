@@ -7,6 +7,7 @@ import bisect
 import functools
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +46,28 @@ LOWER = re.compile(r"[a-z]")
 CAPS_RUN = re.compile(r"(?<![\w.])[A-Z]+(?!\w)")
 SMALL_WORDS = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "by", "with", "from", "as",
                "is", "are", "was", "be", "after", "over", "into", "says", "said"}
-# Abbreviations keep their final full stop ("U.S.", "Inc."): it is part of the name.
-ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.){2,}$|\b(?:Inc|Corp|Co|Ltd|Bros|Jr|Sr|St)\.$")
+# Words that with a place name make another place ("North America", "South Holland", "Latin America").
+QUALIFIERS = ("North", "South", "East", "West", "Central", "Latin", "Northern", "Southern", "Eastern", "Western",
+              "Upper", "Lower", "Greater", "Middle")
+# Abbreviations keep their final full stop ("U.S.", "Inc.", and AP's state abbreviations "W.Va.", "Ky.",
+# "Calif."): it is part of the name.
+ABBREVIATION = re.compile(
+    r"(?:\b[A-Za-z]\.){2,}$|\b(?:Inc|Corp|Co|Ltd|Bros|Jr|Sr|St)\.$|(?<![\w.])(?:"
+    + "|".join(re.escape(a) for a in sorted(geo.US_STATE_ABBREVIATIONS, key=len, reverse=True)) + r")\.$")
 # Words that make a name an organisation's whatever the other words are.
 ORG_WORD = re.compile(
     r"\b(?:Inc|Corp|Co|Ltd|LLC|plc|AG|SA|Group|Holdings?|Bank|Company|Party|Ministry|Council|University"
     r"|College|Foundation|Association|Union|Fund|Agency|Institute|Club|FC|Committee|Commission|Court|Army"
     r"|Police|Airlines?|Motors?|Energy|Capital|Partners|Media|News|Times|Post|Press|Exchange)\b")
+# A place's own institutions and papers: "Mansfield Police Department", "Buffalo Public Schools", "Dublin
+# City Council", "Moscow Times". Beside them the town alone is still the town.
+CIVIC = re.compile(
+    r"^\S+(?:\s+(?:City|County|Town|Township|Village|Borough|Parish|Area|Metro|Regional|Municipal))?\s+(?:"
+    r"Police|Policemen|Fire|Sheriff|Public|Schools?|High|Middle|Elementary|Primary|District|Court|Crown|Council"
+    r"|Board|Department|Dept|Chamber|Hospital|Medical|Community|Historical|Health|Library|Convention|Law"
+    r"|Senior|Government|Housing|Transit|Water|Utilities|Environmental|Commission|Mayor|Selectm[ae]n|Hall"
+    r"|Recreation|Parks|Visitors|Tourism|Emergency|Rescue|Democratic|Republican|Development|Arts|Veterans"
+    r"|Times|News|Daily|Journal|Post|Press|Herald|Tribune|Gazette|Star|Courier)\b", re.I)
 # A sub-national place named in a score line or a standings table ("CHICAGO 58 71 .450", "Kent 4 1 2")
 # is the team or club of that place.
 SCORE_AFTER = re.compile(r"[ \t]+\d{1,3}(?![\d-])")
@@ -153,7 +169,12 @@ def shipped_patterns() -> set[tuple[str, str]]:
         for variant, canonical in (mapping or {}).items():
             out |= {(label[etype], str(variant)), (label[etype], str(canonical))}
     # "the United States": the article is not part of the name.
-    return {(lb, re.sub(r"^the\s+", "", n)) for lb, n in out}
+    out = {(lb, re.sub(r"^the\s+", "", n)) for lb, n in out}
+    # A pattern must not cut a longer place out of the text ("America" out of "North America"): a
+    # direction or qualifier word and a place name that together name a place are a pattern too (the
+    # ruler prefers the longer match).
+    return out | {("GPE", f"{word} {n}") for lb, n in out if lb == "GPE" for word in QUALIFIERS
+                  if geo.is_place(f"{word} {n}") and geo.lookup(f"{word} {n}") != geo.lookup(n)}
 
 
 def ner_only(name: str):
@@ -281,7 +302,10 @@ def _plausible(surface: str, etype: str) -> bool:
 
 def _fix_types(text: str, spans: list[list]) -> None:
     """Gazetteer and article context over the model's label: a known place tagged PERSON or ORG is a
-    LOCATION (Kiev, Crimea); a place-tagged surname of a person named in the article is that PERSON."""
+    LOCATION (Kiev, Crimea) when the evidence is strong (geo.is_place: not an alternate name like Hamm's
+    "Hamas", nor a county's bare name like "Ford", unless the article names the county in full); a
+    place-tagged surname of a person named in the article is that PERSON, unless it is a country or
+    first-level area most of whose mentions the model read as a place."""
     for span in spans:
         # Sports results list people as "Name ( Country )"; a team there is rarely two plain words.
         words = text[span[0]:span[1]].split()
@@ -292,9 +316,16 @@ def _fix_types(text: str, spans: list[list]) -> None:
                 and geo.is_country(after.group(1))):
             span[2] = "PERSON"
     surnames = {text[s:e].split()[-1] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) > 1}
+    # A country or first-level area read as a surname once ("Rethinking Egypt" in a headline) does not
+    # make the article's other mentions of it people: that takes the model calling most of them people.
+    votes = Counter((t, text[s:e]) for s, e, t, _ in spans)
+    surnames = {n for n in surnames if votes["PERSON", n] > votes["LOCATION", n] or not geo.is_area(n)}
     lone = {text[s:e] for s, e, t, _ in spans if t == "PERSON" and len(text[s:e].split()) == 1}
     family = {n + "a" for n in surnames} | {n[:-1] for n in surnames if n.endswith("a")}
-    org_heads = {text[s:e].split()[0] for s, e, t, _ in spans if t == "ORG" and len(text[s:e].split()) > 1}
+    # Organisations named "<Town> <company words>" ("Meridian Port Holdings"), not a town's own institutions
+    # ("Mansfield Police Department", beside which "Mansfield" is the town).
+    orgs = {" ".join(text[s:e].split()) for s, e, t, _ in spans if t == "ORG" and len(text[s:e].split()) > 1}
+    org_heads = {o.split()[0] for o in orgs if not CIVIC.match(o)}
     known = _known_names()
     for span in spans:
         surface = text[span[0]:span[1]]
@@ -309,7 +340,8 @@ def _fix_types(text: str, spans: list[list]) -> None:
             continue
         # Town names are also surnames; a one-word ORG that is a town is far more often the town.
         threshold = 15_000 if span[2] == "ORG" and len(surface.split()) == 1 else 100_000
-        if span[2] in ("PERSON", "ORG") and surface not in surnames and geo.is_place(surface, threshold):
+        if span[2] in ("PERSON", "ORG") and surface not in surnames and (
+                geo.is_place(surface, threshold) or _county_named(text, surface)):
             span[2] = "LOCATION"
         elif span[2] != "PERSON" and len(surface.split()) == 1 and surface in surnames:
             span[2] = "PERSON"
@@ -319,6 +351,16 @@ def _fix_types(text: str, spans: list[list]) -> None:
             # "Tomas Okafor" read as a place, while "Okafor" alone is a person; "Lyudmila Putina" read as
             # an organisation beside "Vladimir Putin": a relative.
             span[2] = "PERSON"
+
+
+def _county_named(text: str, name: str) -> bool:
+    """A county's bare name is no evidence of a place ("Bell", "Ford" are people and brands), unless the
+    article also names the county in full ("Oconee" beside "Oconee County")."""
+    for word in ("County", "Parish"):
+        at = text.find(f"{name} {word}")
+        if at >= 0 and (at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "-")):
+            return geo.is_place(f"{name} {word}", 0)
+    return False
 
 
 def _teams(text: str, spans: list[list]) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -200,7 +201,8 @@ def detect_language(text: str) -> str:
     words = re.findall(r"[^\W\d_]+", text[:20000].lower())
     if len(words) < 5:
         return "und"
-    scores = {lang: sum(w in set(sw) for w in words) / len(words) for lang, sw in STOPWORDS.items()}
+    counts = Counter(words)
+    scores = {lang: sum(counts[w] for w in sw) / len(words) for lang, sw in STOPWORDS.items()}
     lang, best = max(scores.items(), key=lambda kv: kv[1])
     return lang if best >= 0.08 else "und"
 

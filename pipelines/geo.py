@@ -29,6 +29,9 @@ import yaml
 DATA = Path(__file__).parent / "data"
 NON_WORD = re.compile(r"[\W_]+")
 APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc\u00b4`")
+# Letters NFKD does not take apart, as their plain-Latin spelling ("Puławy" is "Pulawy").
+LATIN = str.maketrans({"ł": "l", "Ł": "L", "ı": "i", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+                       "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "ð": "d", "ħ": "h"})
 # Bump when the index's content or layout changes: old cache files are then ignored.
 INDEX_VERSION = 4
 COUNTRY, ADMIN1, ADMIN2, CITY, REGION, DEMONYM = range(6)
@@ -81,11 +84,36 @@ def lookup(name: str) -> Place | None:
     return g.place(max(cands, key=g.prior)) if cands else None
 
 
+@functools.lru_cache(maxsize=100_000)
 def is_place(name: str, min_population: int = 100_000) -> bool:
-    """Whether a name is surely a place (a country, a region, or a city of at least min_population):
-    strong enough evidence to retype an entity the model called a person or an organisation."""
-    p = lookup(name)
-    return p is not None and (p.precision != "city" or p.population >= min_population)
+    """Whether a name is surely a place: strong enough evidence to retype an entity the model called a
+    person or an organisation. Strong is a country (by any name but a three-letter code: "NLD" is also a
+    party), a shipped region, a first-level area of 10,000 people or more (by any name but an AP
+    abbreviation: "Miss", "Ind"), or a town or second-level area of at least min_population by its own
+    name. A translated alternate name (Casablanca's "White House", Hamm's "Hamas") or a county's bare name
+    ("Bell" for Bell County, "Ford" for Ford County) is not: people and brands are named like those."""
+    g = _gazetteer()
+    key = _key(name)
+    for i in g.candidates(key):
+        kind = int(g.kind[i])
+        if (kind == REGION or kind == COUNTRY and (len(key) > 3 or g.own_name(i, key))
+                or kind == ADMIN1 and g.pop[i] >= 10_000 and key not in _ap_keys()
+                or kind in (CITY, ADMIN2) and g.pop[i] >= min_population and g.own_name(i, key)):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=100_000)
+def is_area(name: str) -> bool:
+    """Whether a name is a country or a first-level area (by the strong evidence of is_place)."""
+    g = _gazetteer()
+    key = _key(name)
+    return any(int(g.kind[i]) in (COUNTRY, ADMIN1, REGION) for i in g.candidates(key)) and is_place(name, 10**12)
+
+
+@functools.cache
+def _ap_keys() -> frozenset[str]:
+    return frozenset(fold(a) for a in US_STATE_ABBREVIATIONS)
 
 
 def is_country(name: str) -> bool:
@@ -209,6 +237,9 @@ class Gazetteer:
         self.members = arrays["members"]
 
     def candidates(self, key: str) -> list[int]:
+        """The places a folded name can mean. A town or county whose own name shares no word with a
+        several-word key and hardly resembles it knows it as a translation ("White House" for
+        Casablanca, from "Dar el Beida"), not as a spelling, and is left out."""
         if not key:
             return []
         import numpy as np
@@ -218,7 +249,25 @@ class Gazetteer:
         j = int(self.hashes.searchsorted(h))
         if j >= len(self.hashes) or self.hashes[j] != h:
             return []
-        return [int(x) for x in self.members[self.starts[j]:self.starts[j + 1]]]
+        out = [int(x) for x in self.members[self.starts[j]:self.starts[j + 1]]]
+        # (Initials, "L.A." -> "l a", are a short form, not a translation.)
+        if " " in key and max(map(len, key.split())) > 1:
+            out = [i for i in out if self.kind[i] not in (CITY, ADMIN2) or not self._translated(i, key)]
+        return out
+
+    def name(self, i: int) -> str:
+        return self.name_blob[self.name_at[i]:self.name_at[i + 1]]
+
+    def own_name(self, i: int, key: str) -> bool:
+        """Whether key is place i's own name (accents and letters like "ł" spelt plainly), not an
+        alternate name."""
+        return fold(self.name(i).translate(LATIN)) == key
+
+    def _translated(self, i: int, key: str) -> bool:
+        import difflib
+
+        own = fold(self.name(i).translate(LATIN))
+        return not set(own.split()) & set(key.split()) and difflib.SequenceMatcher(None, own, key).ratio() < 0.6
 
     def prior(self, i: int) -> float:
         """How likely a bare name means this place: countries before areas before towns, then by size."""
@@ -239,7 +288,7 @@ class Gazetteer:
 
     def place(self, i: int) -> Place:
         lat, lon = float(self.lat[i]), float(self.lon[i])
-        name = self.name_blob[self.name_at[i]:self.name_at[i + 1]]
+        name = self.name(i)
         admin1 = None if self.admin1[i] < 0 else self.areas[int(self.admin1[i])]
         return Place(name, self.cc(i), None if math.isnan(lat) else round(lat, 5),
                      None if math.isnan(lon) else round(lon, 5), int(self.gid[i]) or None,

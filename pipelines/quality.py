@@ -53,6 +53,15 @@ def _gx():
     return gx
 
 
+def preload() -> None:
+    """Import GX (about 6 s of CPU) on a background thread, so the check stage of a run made in one
+    process (`newsmon run`, `ingest`, `reprocess`) finds it loaded: the import overlaps fetching, which
+    waits on the network, or the parallel stages, which leave this process idle."""
+    import threading
+
+    threading.Thread(target=_gx, name="newsmon-gx-import", daemon=True).start()
+
+
 def suites(window: Window) -> dict[str, list]:
     """table -> [(severity, expectation)]: the rules every batch is held to. Foreign keys are checked
     on derived `unresolved_*` columns (the id when it does not resolve): an in-set expectation over

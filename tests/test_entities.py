@@ -115,3 +115,59 @@ def test_all_capital_lines_keep_their_length():
     out = entities.normalise(text)
     assert len(out) == len(text) and out.splitlines()[0] == "Soccer - Romania Beat Lithuania in Under-21 Match."
     assert out.endswith("The NBA said.")
+
+
+def test_a_town_beside_its_own_institutions_stays_the_town(nlp):
+    # "<Town> Police Department" is the town's police: the town alone is still the town (the short form of
+    # a company named after a town, "Meridian" for "Meridian Port Holdings", is tested above).
+    text = ("Two officers of the Carlisle Police Department were hurt on Friday. The crash closed the main road "
+            "in Carlisle for six hours, and Carlisle schools opened late.")
+    mentions, _ = analyse(nlp, text)
+    town = [m for m in mentions if m.surface == "Carlisle"]
+    assert town and all((m.type, m.form) == ("LOCATION", "Carlisle") for m in town)
+    assert any((m.surface, m.type) == ("Carlisle Police Department", "ORG") for m in mentions)
+
+
+def test_ap_state_abbreviations_keep_their_full_stop(nlp):
+    text = ("The festival drew visitors from Morgantown, W.Va., and from Bloomington, Ind., organisers said. "
+            "Others came from Paducah, Ky.")
+    mentions, ents = analyse(nlp, text)
+    got = {(m.surface, m.type) for m in mentions}
+    assert {("W.Va.", "LOCATION"), ("Ind.", "LOCATION"), ("Ky.", "LOCATION")} <= got
+    for m in mentions:
+        assert text[m.start_char:m.end_char] == m.surface
+    # The town before the abbreviation is placed in that state.
+    assert next(e for e in ents if e.name == "Bloomington").country_code == "US"
+
+
+def test_organisations_named_like_places_need_strong_evidence_to_become_places(nlp):
+    # Alternate names (Hamm's "Hamas", Casablanca's "White House") and a county's bare name ("Ford" for
+    # Ford County) no longer make a place of what the model read as an organisation...
+    for text, name in [("Leaders of Hamas met in Doha on Sunday. Hamas said the truce would hold.", "Hamas"),
+                       ("Ford said on Monday it would cut 2,000 jobs at its plant. Ford shares fell 3 percent.",
+                        "Ford"),
+                       ("The senator spoke to reporters outside the White House after meeting Dodge executives.",
+                        "White House")]:
+        mentions, _ = analyse(nlp, text)
+        named = [m for m in mentions if m.surface == name]
+        assert named and all(m.type == "ORG" for m in named), (name, named)
+    # ...while a known place the model tagged as an organisation or a person still becomes a place.
+    mentions, _ = analyse(nlp, "Officials in Kiev said on Monday that the Crimea bridge was hit.")
+    assert {(m.form, m.type) for m in mentions} == {("Kyiv", "LOCATION"), ("Crimea", "LOCATION")}
+
+
+def test_an_alias_pattern_does_not_cut_a_longer_place(nlp):
+    text = "Investors from North America and South America met in Lisbon. Trade with Latin America grew."
+    mentions, ents = analyse(nlp, text)
+    assert [m.surface for m in mentions if m.type == "LOCATION"] == [
+        "North America", "South America", "Lisbon", "Latin America"]
+    assert not any(e.name == "United States" for e in ents)
+
+
+def test_a_country_read_once_as_a_surname_stays_a_country(nlp):
+    # A headline tagged as a person ("Rethinking Egypt") does not make the article's other "Egypt"s people.
+    text = ("Rethinking Egypt\nEgypt has long been a partner of the United States. Egypt borders Libya and "
+            "Sudan, and officials in Egypt said the talks would resume.")
+    mentions, _ = analyse(nlp, text)
+    egypt = [m for m in mentions if m.surface == "Egypt"]
+    assert len(egypt) == 3 and all((m.type, m.form) == ("LOCATION", "Egypt") for m in egypt)

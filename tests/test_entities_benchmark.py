@@ -34,3 +34,17 @@ def test_scoring_counts_exact_spans_and_distances():
     assert (s.tp["PER"], s.fp["ORG"], s.fn["LOC"]) == (1, 1, 1)
     assert s.prf() == (0.5, 0.5, 0.5)
     assert round(bench.haversine_km((48.8566, 2.3522), (51.5074, -0.1278))) == 344
+
+
+def test_toponym_scoring_counts_exact_and_overlapping_spans():
+    s = bench.SpanScore()
+    # Exact hit; a prediction one character short; one prediction over two gold spans; a false alarm;
+    # two predictions inside one gold span; a missed toponym.
+    s.add(gold={(0, 5), (10, 20), (30, 35), (37, 42), (60, 75), (80, 84)},
+          pred={(0, 5), (10, 19), (30, 42), (50, 55), (60, 66), (68, 75)})
+    assert (s.exact["tp"], s.exact["fp"], s.exact["fn"]) == (1, 5, 5)
+    assert (s.overlap["tp"], s.overlap["fp"], s.overlap["fn"]) == (4, 2, 2)
+    assert s.prf("overlap") == pytest.approx((4 / 6, 4 / 6, 4 / 6))
+    s.add(gold=set(), pred={(3, 9)})  # an article without toponyms: its predictions are false alarms
+    assert s.docs == 2 and s.prf("exact")[0] == pytest.approx(1 / 7)
+    assert bench.overlap_matches({(0, 4)}, {(4, 8)}) == 0  # end-exclusive: touching is not overlapping

@@ -41,3 +41,23 @@ def test_the_index_is_compact_and_cached():
                                    g.starts, g.members))
     assert size < 40_000_000
     assert geo.cache_path().exists()
+
+
+def test_only_strong_evidence_makes_a_name_surely_a_place():
+    # Countries, first-level areas and shipped regions by any name; towns by their own name and size.
+    assert geo.is_place("Kiev") and geo.is_place("Crimea") and geo.is_place("Donbas") and geo.is_place("Egypt")
+    assert geo.is_place("Bucha", 15_000) and not geo.is_place("Bucha")
+    # Not a translated alternate name, a county's bare name, an AP abbreviation without its stop or a
+    # three-letter code.
+    assert not geo.is_place("Hamas", 15_000)  # an alternate name of Hamm
+    assert not geo.is_place("White House", 15_000)  # Casablanca's, from "Dar el Beida"
+    assert not geo.is_place("Ford", 15_000)  # Ford County
+    assert not geo.is_place("Miss") and not geo.is_place("NLD")
+    assert geo.is_area("Egypt") and geo.is_area("Crimea") and not geo.is_area("Lincoln")
+
+
+def test_a_translated_name_is_not_a_spelling():
+    white_house = geo.lookup("White House")
+    assert white_house is None or white_house.name != "Casablanca"
+    assert geo.lookup("Casablanca").name == "Casablanca"
+    assert geo.lookup("L.A.").name == "Los Angeles"  # initials are a short form, not a translation

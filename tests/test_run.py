@@ -111,3 +111,63 @@ def test_reprocess_rebuilds_a_date_from_the_stored_pages_without_refetching(sett
     assert tables() == before
     assert cli.main(["reprocess", "--from", "2026-11-20", "--to", "2026-11-23"]) == 0  # no run: nothing
     assert cli.main(["reprocess", "--from", "2026-11-25", "--to", "2026-11-24"]) == 2
+
+
+def test_analysis_in_worker_processes_gives_exactly_the_rows_of_one_process(settings, monkeypatch):
+    import dataclasses
+
+    import pandas as pd
+
+    from pipelines import extract
+    from pipelines.models import article_id
+
+    pages = sorted((Path(__file__).parents[1] / "demo" / "site" / "articles").rglob("*.html"))
+    rows = []
+    for p in pages:
+        art = extract.from_html(p.read_bytes(), f"https://demo.example/{p.name}")
+        rows.append({"article_id": article_id(f"https://demo.example/{p.name}"), "title": art.title,
+                     "site_name": art.site_name, "text": art.text, "language": art.language})
+    assert len(rows) >= 20
+    outputs = {}
+    # Chunks of 16 would give two; the threshold lowered so these articles go to worker processes.
+    monkeypatch.setattr(run, "PARALLEL_FROM", 4)
+    for workers in (1, 2):
+        s = dataclasses.replace(settings, workers=workers)
+        ref = run.new_run(s, "ingest", scope=f"workers-{workers}")
+        run._write_rows(ref, "articles", rows)
+        counts = run.analyse(s, ref)
+        assert counts["mentions"] > 100 and counts["claims"] > 20
+        outputs[workers] = {name: pd.read_parquet(Path(ref["dir"]) / f"{name}.parquet")
+                            for name in ("mentions", "entities", "claims", "claim_entities")}
+        outputs[workers]["counts"] = counts
+    assert outputs[1]["counts"] == outputs[2]["counts"]
+    for name in ("mentions", "entities", "claims", "claim_entities"):
+        pd.testing.assert_frame_equal(outputs[1][name], outputs[2][name])
+
+
+def test_every_language_gets_entities_but_only_english_gets_claims(settings):
+    import dataclasses
+
+    import pandas as pd
+
+    from pipelines import extract
+    from pipelines.models import article_id
+
+    texts = {
+        "en": "“We will rebuild the harbour by spring,” said Mayor Ana Ruiz in Valencia on Monday, after floods "
+              "forced more than 300 people from their homes.",
+        "de": "„Wir bauen den Hafen bis zum Frühjahr wieder auf“, sagte Bürgermeisterin Ana Ruiz am Montag in "
+              "Valencia, nachdem das Hochwasser mehr als 300 Menschen aus ihren Häusern vertrieben hatte.",
+    }
+    rows = [{"article_id": article_id(f"https://lang.example/{lang}"), "title": None, "site_name": None,
+             "text": text, "language": extract.detect_language(text)} for lang, text in texts.items()]
+    assert [r["language"] for r in rows] == ["en", "de"]
+    s = dataclasses.replace(settings, nlp_languages="*")
+    ref = run.new_run(s, "ingest", scope="languages")
+    run._write_rows(ref, "articles", rows)
+    counts = run.analyse(s, ref)
+    assert counts["skipped_language"] == 0 and counts["claims_skipped_language"] == 1
+    mentions = pd.read_parquet(Path(ref["dir"]) / "mentions.parquet")
+    claims = pd.read_parquet(Path(ref["dir"]) / "claims.parquet")
+    assert "Valencia" in set(mentions[mentions.article_id == rows[1]["article_id"]].surface)
+    assert set(claims.article_id) == {rows[0]["article_id"]} and "quote" in set(claims.kind)
