@@ -152,6 +152,18 @@ def naive(bodies: list[bytes], model: str, db: Path) -> tuple[float, int]:
     return took, n
 
 
+def yardstick(bodies: list[bytes], n: int = 200) -> float:
+    """CPU ms a page of plain trafilatura.extract in this process: the machine's speed, so runs made on
+    different days (or machines) can be compared."""
+    import trafilatura
+
+    trafilatura.extract(bodies[0])
+    t = time.process_time()
+    for body in bodies[:n]:
+        trafilatura.extract(body)
+    return (time.process_time() - t) / len(bodies[:n]) * 1000
+
+
 def ceiling(texts: list[str], model: str, workers: int) -> float:
     from pipelines.entities import ner_only
 
@@ -173,7 +185,8 @@ def main() -> None:
     if not (SHARED / "eval").exists():
         sys.exit(f"{SHARED} is not present: the benchmark needs the shared fixtures and evaluation pages")
     bodies = pages(args.limit)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python {platform.python_version()}; "
+          f"yardstick: plain trafilatura.extract takes {yardstick(bodies):.1f} ms of CPU a page (first 200 pages)")
     with tempfile.TemporaryDirectory() as tmp:
         s = dataclasses.replace(Settings.from_env({"NEWSMON_DATA_DIR": tmp}), nlp_languages=args.nlp_languages,
                                 watchlist_path=Path(tmp) / "none.yaml")

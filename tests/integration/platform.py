@@ -134,6 +134,18 @@ class Platform:
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100&order_by=logical_date")["dag_runs"]
 
+    def settle(self, dag_ids: tuple[str, ...], quiet: float = 15, timeout: float = 600) -> None:
+        """Wait until no run of these DAGs has been queued or running for `quiet` seconds. A finished load
+        wakes the asset-scheduled alerts DAG a scheduler loop later, and that run writes to the DuckDB file,
+        where DuckDB allows no reader beside a writer."""
+        last_busy = [time.monotonic()]
+
+        def quiet_enough():
+            if any(r["state"] in ("queued", "running") for d in dag_ids for r in self.runs(d)):
+                last_busy[0] = time.monotonic()
+            return time.monotonic() - last_busy[0] >= quiet
+        self._wait(quiet_enough, timeout, f"no run of {', '.join(dag_ids)} for {quiet:g} s")
+
     def log_tail(self) -> str:
         return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:]
                          for p in sorted(self.workdir.glob("*.log")))

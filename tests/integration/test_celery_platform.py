@@ -15,6 +15,7 @@ pytestmark = [
     pytest.mark.skipif(not (reachable(PG) and reachable(REDIS)),
                        reason="PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) must answer for this test"),
 ]
+DAGS = ("newsmon_daily", "newsmon_alerts")
 TABLES = ("articles", "entities", "mentions", "claims", "alerts", "fetch_log", "dq_results")
 
 
@@ -37,10 +38,11 @@ def test_scheduler_and_celery_run_trigger_backfill_and_rerun(tmp_path):
                "NEWSMON_BATCH_SIZE": "3"}
         db = tmp_path / "data" / "newsmon.duckdb"
         with Platform(tmp_path, env) as af:
-            for dag_id in ("newsmon_daily", "newsmon_alerts"):
+            for dag_id in DAGS:
                 af.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
             run = af.api("POST", "/api/v2/dags/newsmon_daily/dagRuns", {"logical_date": "2026-11-24T00:00:00Z"})
             assert af.wait_run("newsmon_daily", run["dag_run_id"]) == "success", af.log_tail()
+            af.settle(DAGS)
             con = duckdb.connect(str(db), read_only=True)
             days = dict(con.execute("select cast(published_at as date)::varchar, count(*) from articles "
                                     "group by 1").fetchall())
@@ -59,6 +61,7 @@ def test_scheduler_and_celery_run_trigger_backfill_and_rerun(tmp_path):
                 r["state"] in ("success", "failed") for r in rs) else None)(
                 [r for r in af.runs("newsmon_daily") if r["run_type"] == "backfill"]), 900, "the backfill")
             assert {r["state"] for r in backfill} == {"success"}, af.log_tail()
+            af.settle(DAGS)
             con = duckdb.connect(str(db), read_only=True)
             days = dict(con.execute("select cast(published_at as date)::varchar, count(*) from articles "
                                     "group by 1").fetchall())
@@ -72,4 +75,5 @@ def test_scheduler_and_celery_run_trigger_backfill_and_rerun(tmp_path):
                    {"dry_run": False, "dag_run_id": target["dag_run_id"], "reset_dag_runs": True,
                     "only_failed": False})
             assert af.wait_run("newsmon_daily", target["dag_run_id"]) == "success", af.log_tail()
+            af.settle(DAGS)
             assert snapshot(db) == before
