@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import logging
 import re
 from collections import Counter
@@ -329,7 +330,8 @@ def _fix_types(text: str, spans: list[list]) -> None:
     known = _known_names()
     for span in spans:
         surface = text[span[0]:span[1]]
-        listed = [t for t, names in known.items() if geo.fold(surface) in names]
+        key = geo.fold(surface)
+        listed = [t for t, names in known.items() if key in names]
         if len(listed) == 1:  # a name in the alias table has a known type (Navalny is a person)
             span[2] = listed[0]
             continue
@@ -398,15 +400,34 @@ def _add_missed_surnames(text: str, spans: list[list]) -> list[list]:
             owners.setdefault(words[-1], set()).add(" ".join(words))
             if words[-1].endswith("a"):
                 owners.setdefault(words[-1][:-1], set()).add(" ".join(words))
-    covered = [(s, e) for s, e, _, _ in spans]
+    covered = sorted((s, e) for s, e, _, _ in spans)
+    starts = [s for s, _ in covered]
+    # reach[i]: the furthest end among the first i+1 spans, so "inside some span" is one bisect, not a
+    # scan of every span for every occurrence (a long article has hundreds of both).
+    reach = list(itertools.accumulate((e for _, e in covered), max))
     extra = []
     for surname, full in owners.items():
         if len(full) != 1 or geo.is_place(surname, 15_000):
             continue
-        for m in re.finditer(rf"(?<![\w'’-]){re.escape(surname)}(?![\w-])", text):
-            if not any(s <= m.start() < e for s, e in covered):
-                extra.append([m.start(), m.end(), "PERSON", "SURNAME"])
+        for at in _occurrences(text, surname):
+            i = bisect.bisect_right(starts, at) - 1
+            if i < 0 or reach[i] <= at:
+                extra.append([at, at + len(surname), "PERSON", "SURNAME"])
     return sorted(spans + extra, key=lambda sp: sp[0])
+
+
+def _occurrences(text: str, word: str):
+    """Where `word` stands as a word of its own: not inside a longer word, a hyphenated name or an
+    elision ("O'Neill" holds no "Neill"). A search per word, not a pattern: an article's dozens of
+    surnames would each compile one."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before = text[at - 1] if at else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before in "_'’-") and not (after.isalnum() or after in "_-"):
+            yield at
+        at = text.find(word, at + 1)
 
 
 @functools.cache
@@ -422,6 +443,10 @@ def _link_short_forms(text: str, spans: list[list]) -> tuple[list[str], dict[str
     surname ("Putin" beside "Vladimir Putin" and "Lyudmila Putina" could be either)."""
     full = sorted({" ".join(text[s:e].split()) for s, e, t, _ in spans if len(text[s:e].split()) > 1})
     types = {" ".join(text[s:e].split()): t for s, e, t, _ in spans}
+    # Full names by (type, the word a short form is: a person's last, an organisation's first).
+    by_word: dict[tuple[str, str], set[str]] = {}
+    for f in full:
+        by_word.setdefault((types[f], f.split()[-1 if types[f] == "PERSON" else 0]), set()).add(f)
     forms, ambiguous = [], {}
     for s, e, t, _ in spans:
         surface = " ".join(text[s:e].split())
@@ -429,7 +454,7 @@ def _link_short_forms(text: str, spans: list[list]) -> tuple[list[str], dict[str
             # A person by the last word of the full name, an organisation by the first ("Meridian").
             at = -1 if t == "PERSON" else 0
             same = {surface, surface + "a"} if t == "PERSON" else {surface}
-            candidates = {f for f in full if types[f] == t and f.split()[at] in same}
+            candidates = set().union(*(by_word.get((t, w), ()) for w in same))
             exact = {f for f in candidates if f.split()[at] == surface}
             if len(candidates) == 1 and exact:
                 surface = candidates.pop()

@@ -64,6 +64,8 @@ class Place:
     admin1: str | None = None
 
 
+# Entity layers fold the same few thousand names of an article many times each.
+@functools.lru_cache(maxsize=65_536)
 def fold(name: str) -> str:
     """Lookup key: accents, case, a leading 'the' and punctuation removed ("the U.S." -> "u s").
 

@@ -34,6 +34,15 @@ def test_surnames_link_to_the_full_name_in_the_article(nlp):
     assert len(okafor) >= 2 and {m.form for m in okafor} == {"Tomas Okafor"}
 
 
+def test_a_missed_surname_is_added_only_where_it_stands_as_a_word():
+    text = "Tomas Okafor spoke. Okafor agreed; O'Okafor, Okafor-Lee and Okaforsson did not. Okafor."
+    spans = [[0, 12, "PERSON", "PERSON"], [len(text) - 7, len(text) - 1, "PERSON", "PERSON"]]
+    added = [s for s in entities._add_missed_surnames(text, spans) if s[3] == "SURNAME"]
+    # Only the lone "Okafor" after the first sentence: not inside an elision, a hyphenated name, a
+    # longer word, or a span the model already found.
+    assert [(text[s:e], s) for s, e, _, _ in added] == [("Okafor", text.index("Okafor agreed"))]
+
+
 def test_ambiguous_surnames_stay_apart(nlp):
     text = "John Smith and Mary Smith run the bakery in London. Smith said the rent had doubled this year."
     mentions, _ = analyse(nlp, text)

@@ -25,5 +25,7 @@ def test_the_benchmark_reports_each_stage_the_ceiling_and_the_baseline():
     # Every article went to NER, so the end-to-end rate is set against the ceiling too.
     assert re.search(rf"NER ceiling .*: [\d.]+ s for {extracted} texts", out)
     assert re.search(r"our end to end: [\d.]+ articles/s \(\d+% of the ceiling\)", out)
+    assert re.search(r"NER alone in our worker layout .*: [\d.]+ texts/s; our analyse stage \d+% of it, "
+                     r"our end to end \d+%", out)
     assert re.search(r"naive baseline .*: [\d.]+ s for 24 pages", out)
     assert re.search(r"ours / naive: [\d.]+x", out)
