@@ -10,7 +10,10 @@ stage, and peak memory. In the same run:
   - naive baseline, per page: trafilatura.extract, the full spaCy pipeline nlp(text), and row-by-row
     inserts of the article and its entities into DuckDB;
   - NER ceiling: nlp.pipe over the same texts the pipeline gives to NER, with only the components NER
-    needs, on all cores.
+    needs, on all cores;
+  - NER alone in our worker layout: the same model over the same texts in the analyse stage's chunks and
+    worker processes, with nothing sent back (nlp.pipe's ceiling ships every Doc to the main process).
+Every process runs with one BLAS thread, as our workers do.
 --nlp-languages '*' runs entities on every page whatever its language, so all three measure the same
 work; the default (en) is what the product does. --repeat N loads the corpus N times under new URLs
 (a longer run, to see whether memory stays flat).
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import glob
 import gzip
 import hashlib
@@ -190,14 +194,15 @@ def bare_ner(texts: list[str], model: str, workers: int) -> float:
 
 
 def _ner_chunk(args) -> int:
+    model, texts = args
+    return sum(1 for _ in _ner_model(model).pipe(texts, batch_size=4))
+
+
+@functools.cache
+def _ner_model(model: str):
     from pipelines.entities import ner_only
 
-    model, texts = args
-    nlp = _NER.get(model) or _NER.setdefault(model, ner_only(model))
-    return sum(1 for _ in nlp.pipe(texts, batch_size=4))
-
-
-_NER: dict = {}
+    return ner_only(model)
 
 
 def main() -> None:

@@ -54,6 +54,12 @@ class Server:
                 try:
                     route = server.routes.get(path, (404, {"Content-Type": "text/plain"}, b"not found"))
                     status, headers, body = route(self) if callable(route) else route
+                finally:
+                    # Closed before the response goes out: a client that has it may send its next request
+                    # before this thread got back here, and that request would be counted one too many.
+                    with lock:
+                        server.open -= 1
+                try:
                     self.send_response(status)
                     for k, v in headers.items():
                         self.send_header(k, v)
@@ -63,9 +69,6 @@ class Server:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up on purpose (a size cap)
-                finally:
-                    with lock:
-                        server.open -= 1
 
             def log_message(self, *args):
                 pass
