@@ -12,6 +12,4 @@ COPY --chown=airflow:root config ./config
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
 # The geocoder's index, built into the image so no task pays its first build (20 s, 800 MB).
 RUN python -c "from pipelines import geo; geo.prebuild()"
-# Each task process runs spaCy beside others on the same cores: one BLAS thread each (NER ran a fifth
-# faster so, benchmarks/pipeline.py).
-ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/newsmon/dags NEWSMON_DATA_DIR=/opt/newsmon/data OPENBLAS_NUM_THREADS=1
+ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/newsmon/dags NEWSMON_DATA_DIR=/opt/newsmon/data

@@ -36,12 +36,11 @@ import time
 import warnings
 from pathlib import Path
 
-# Our workers run with one BLAS thread (run._parallel), which makes spaCy's NER about a fifth faster;
-# set here, before numpy loads, the NER ceiling's workers (forked from this process) and the naive
-# baseline get the same, so the comparison is of the pipelines, not of a thread setting.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# Imported before anything loads numpy: the package sets one BLAS thread per process, so the NER
+# ceiling's workers (forked from this process) and the naive baseline run as our workers do, and the
+# comparison is of the pipelines, not of a thread setting.
 from pipelines import fetch, run  # noqa: E402
 from pipelines.settings import REPO_ROOT, Settings  # noqa: E402
 

@@ -7,7 +7,6 @@ A run is a small dict (run_id, kind, window, staging dir): what XCom carries bet
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -467,10 +466,6 @@ def _parallel(fn, items: list, workers: int, minimum: int = PARALLEL_FROM, chunk
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # One BLAS thread per worker: the workers already fill the cores, and OpenBLAS's second thread made
-    # spaCy's NER about a fifth slower even in a process of its own. Set before the spawn: OpenBLAS
-    # reads it once, when numpy loads; a value the operator set stays.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(fn, items, chunksize=chunksize or max(1, len(items) // (workers * 32))))
 

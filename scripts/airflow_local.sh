@@ -13,7 +13,6 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:${AIRFLOW__API_
 # The default of 32 idle workers costs about a gigabyte on a small machine.
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export NEWSMON_DATA_DIR="${NEWSMON_DATA_DIR:-$root/data}"
-export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"   # one BLAS thread per task process (Dockerfile)
 mkdir -p "$AIRFLOW_HOME"
 cd "$root"
 airflow db migrate >/dev/null

@@ -138,12 +138,13 @@ class Platform:
         """Wait until no run of these DAGs has been queued or running for `quiet` seconds. A finished load
         wakes the asset-scheduled alerts DAG a scheduler loop later, and that run writes to the DuckDB file,
         where DuckDB allows no reader beside a writer."""
-        last_busy = [time.monotonic()]
+        last_busy = time.monotonic()
 
         def quiet_enough():
+            nonlocal last_busy
             if any(r["state"] in ("queued", "running") for d in dag_ids for r in self.runs(d)):
-                last_busy[0] = time.monotonic()
-            return time.monotonic() - last_busy[0] >= quiet
+                last_busy = time.monotonic()
+            return time.monotonic() - last_busy >= quiet
         self._wait(quiet_enough, timeout, f"no run of {', '.join(dag_ids)} for {quiet:g} s")
 
     def log_tail(self) -> str:
