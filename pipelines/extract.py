@@ -15,6 +15,9 @@ from dateutil import parser as dateparser
 # Page dates such as "EST" parse without their zone; dateutil (here and inside htmldate) warns on each.
 warnings.filterwarnings("ignore", category=dateparser.UnknownTimezoneWarning)
 
+# An HTML page with less main text than this holds no article (a navigation, tag or login page). Only
+# pages are held to it: a supplied text, a JSON record or a feed entry is an article whatever its length
+# (a two-line wire flash about a watched name is exactly what a monitor must not drop).
 MIN_WORDS = 20
 # Extraction time grows with the number of elements (about 40 µs each): a 10 MB page of 2.5 million
 # empty <br> took over 2 minutes (benchmarks/fuzz.py). News pages have a few thousand; this many "<"
@@ -68,7 +71,6 @@ class Extracted:
     text: str
     published_at: datetime | None
     date_origin: str | None
-    language: str
     author: str | None
     site_name: str | None
 
@@ -85,7 +87,7 @@ def from_html(html: bytes | str, url: str, feed_published: datetime | None = Non
         The cleaned article.
 
     Raises:
-        ExtractionError: the page has no main text of at least MIN_WORDS words.
+        ExtractionError: the page holds no article: no main text, or less than MIN_WORDS words of it.
     """
     import trafilatura
     from lxml.etree import LxmlError
@@ -115,14 +117,18 @@ def from_html(html: bytes | str, url: str, feed_published: datetime | None = Non
     title = _clean_line(doc.title) if doc.title else None
     text = clean_text(doc.text, title=title, site_name=doc.sitename)
     published, origin = _pick_date(_page_time(html) or doc.date, feed_published, url)
+    if word_count(text) < MIN_WORDS:
+        raise ExtractionError(f"no article in the page: main text too short ({word_count(text)} words, "
+                              f"minimum {MIN_WORDS} for a page)")
     return _finish(title, text, published, origin, doc.author, doc.sitename)
 
 
 def from_text(text: str, url: str, feed_published: datetime | None = None) -> Extracted:
-    """An already-extracted plain text: its first lines up to the body are a site banner and the title.
-
-    The title candidate is the last of the short lines that open the file (a banner and a tagline
-    often come before it, as on the seed article); the rest of those lines are dropped.
+    """An already-extracted plain text. Its opening short lines (before the first sentence) are a header:
+    a site banner (a first line of three words at most, before two more header lines, as on the seed
+    article), taglines, a headline, a dateline. The banner is dropped; the longest other header line is the
+    title and stays in the text with the rest, since a headline or dateline names the story's actors and
+    places ("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP", "LONDON 1996-08-30"). Taglines go in clean_text.
     """
     lines = [ln.strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     lines = [ln for ln in lines if ln]
@@ -133,13 +139,12 @@ def from_text(text: str, url: str, feed_published: datetime | None = None) -> Ex
         if len(ln.split()) >= 25 or SENTENCE_END.search(ln) or len(header) >= 4:
             break
         header.append(ln)
-    if len(header) == len(lines):  # a file of short lines only: the first is the title
-        header = lines[:1]
-    title = _clean_line(header[-1]) if header else None
-    body = "\n".join(lines[len(header):])
+    site_name = header[0] if len(header) >= 3 and len(header[0].split()) <= 3 else None
+    named = [ln for ln in header if ln != site_name and not TAGLINE.search(ln)]
+    title = _clean_line(max(named, key=len) if named else lines[0])
+    body = "\n".join(lines[1:] if site_name else lines)
     published, origin = _pick_date(None, feed_published, url)
-    site_name = header[0] if len(header) > 1 else None
-    return _finish(title, clean_text(body, title=title, site_name=site_name), published, origin, None, site_name)
+    return _finish(title, clean_text(body, site_name=site_name), published, origin, None, site_name)
 
 
 def from_json(raw: str, url: str) -> Extracted:
@@ -197,7 +202,10 @@ def clean_text(text: str, title: str | None = None, site_name: str | None = None
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code by stopword share among a few European languages; `und` when none is clear."""
+    """ISO 639-1 code by stopword share among a few European languages; `und` when none is clear.
+
+    Superseded by `pipelines.language.identify` (a kept identifier with the source's declared language as
+    its prior); kept as the old method that benchmarks/language.py measures it against."""
     words = re.findall(r"[^\W\d_]+", text[:20000].lower())
     if len(words) < 5:
         return "und"
@@ -280,14 +288,13 @@ def _utc(dt: datetime) -> datetime:
 
 
 def _finish(title, text, published, origin, author, site_name) -> Extracted:
-    if word_count(text) < MIN_WORDS:
-        raise ExtractionError(f"main text too short ({word_count(text)} words, minimum {MIN_WORDS})")
+    if not word_count(text):
+        raise ExtractionError("no text: nothing left after cleanup")
     return Extracted(
         title=title or None,
         text=text,
         published_at=published,
         date_origin=origin,
-        language=detect_language(text),
         author=_clean_line(author) if isinstance(author, str) and author.strip() else None,
         site_name=_clean_line(site_name) if isinstance(site_name, str) and site_name.strip() else None,
     )

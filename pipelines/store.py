@@ -12,7 +12,7 @@ from pipelines.settings import REPO_ROOT
 
 SQL_DIR = REPO_ROOT / "sql"
 FETCHED_COLUMNS = ["url", "source", "local", "feed_title", "feed_published", "raw_sha256", "kind", "charset",
-                   "http_status", "fetched_at"]
+                   "http_status", "fetched_at", "language", "summary_sha256"]
 
 
 class DatabaseBusy(RuntimeError):
@@ -319,6 +319,19 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
           and (entities.name, entities.aliases)
               is distinct from (best.name, list_filter(variants.names, lambda x: x <> best.name))""")
     con.execute("drop table touched")
+
+
+def shares_without_entities(con, lo, hi, exclude_run: str) -> list[float]:
+    """Per day in [lo, hi) that has articles (of runs other than `exclude_run`), the share of them with no
+    mention: the history the data-quality check on entity coverage compares a batch with."""
+    rows = con.execute("""
+        select cast(a.published_at as date) as day,
+               avg(case when m.article_id is null then 1.0 else 0.0 end) as share
+        from articles as a
+        left join (select distinct article_id from mentions) as m using (article_id)
+        where a.published_at >= $lo and a.published_at < $hi and a.run_id <> $run
+        group by all order by day""", {"lo": lo, "hi": hi, "run": exclude_run}).fetchall()
+    return [float(share) for _, share in rows]
 
 
 def snapshot_path(db_path: Path) -> Path:

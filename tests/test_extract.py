@@ -16,7 +16,8 @@ def test_seed_text_loses_banner_tagline_cookie_notice_and_repeated_captions():
     assert "Moscow’s central financial institutions (Russia’s Freedom Legion" in art.text
     # A truncated copy of the next paragraph is dropped.
     assert "sees the Kremlin as a destructive\n" not in art.text
-    assert art.language == "en"
+    # The headline names the story's places: it opens the text too (only the banner and tagline go).
+    assert art.text.startswith(art.title + "\n\nLike all his Ukrainian army comrades")
     assert art.published_at is None and art.date_origin is None
 
 
@@ -60,9 +61,15 @@ def test_pages_without_an_article_are_errors_with_a_reason():
         extract.from_text("\n \n", "file:///empty.txt")
 
 
-def test_language_is_recorded():
-    assert extract.detect_language("Der Hafen ist seit Montag geschlossen und die Arbeiter sind nicht da.") == "de"
-    assert extract.detect_language("The port was closed on Monday and the workers said it was over.") == "en"
+def test_short_supplied_texts_are_articles_and_short_pages_are_not():
+    brief = extract.from_text("Putin arrived in Minsk on Monday.", "file:///brief.txt")
+    assert brief.text == "Putin arrived in Minsk on Monday." and brief.title == brief.text
+    flash = extract.from_text("Meridian Port Holdings halts trading\nROTTERDAM 2026-11-24", "file:///flash.txt")
+    assert flash.text.split("\n\n") == ["Meridian Port Holdings halts trading", "ROTTERDAM 2026-11-24"]
+    assert flash.title == "Meridian Port Holdings halts trading"
+    assert extract.from_json('{"text": "Strike ends."}', "file:///a.json").text == "Strike ends."
+    with pytest.raises(extract.ExtractionError, match="no article in the page.*6 words, minimum 20"):
+        extract.from_html(page("Strike", ["Dockworkers returned to work on Monday."]).encode(), "https://e.com/a")
 
 
 def test_notices_go_and_a_story_with_a_footer_run_into_it_stays():

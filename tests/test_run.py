@@ -126,7 +126,7 @@ def test_analysis_in_worker_processes_gives_exactly_the_rows_of_one_process(sett
     for p in pages:
         art = extract.from_html(p.read_bytes(), f"https://demo.example/{p.name}")
         rows.append({"article_id": article_id(f"https://demo.example/{p.name}"), "title": art.title,
-                     "site_name": art.site_name, "text": art.text, "language": art.language})
+                     "site_name": art.site_name, "text": art.text, "language": "en"})
     assert len(rows) >= 20
     outputs = {}
     # Chunks of 16 would give two; the threshold lowered so these articles go to worker processes.
@@ -150,7 +150,7 @@ def test_every_language_gets_entities_but_only_english_gets_claims(settings):
 
     import pandas as pd
 
-    from pipelines import extract
+    from pipelines import language
     from pipelines.models import article_id
 
     texts = {
@@ -160,13 +160,12 @@ def test_every_language_gets_entities_but_only_english_gets_claims(settings):
               "Valencia, nachdem das Hochwasser mehr als 300 Menschen aus ihren Häusern vertrieben hatte.",
     }
     rows = [{"article_id": article_id(f"https://lang.example/{lang}"), "title": None, "site_name": None,
-             "text": text, "language": extract.detect_language(text)} for lang, text in texts.items()]
+             "text": text, "language": language.identify(text).language} for lang, text in texts.items()]
     assert [r["language"] for r in rows] == ["en", "de"]
-    s = dataclasses.replace(settings, nlp_languages="*")
-    ref = run.new_run(s, "ingest", scope="languages")
+    ref = run.new_run(settings, "ingest", scope="languages")
     run._write_rows(ref, "articles", rows)
-    counts = run.analyse(s, ref)
-    assert counts["skipped_language"] == 0 and counts["claims_skipped_language"] == 1
+    counts = run.analyse(settings, ref)
+    assert counts["no_entities_language_not_analysed"] == 0 and counts["claims_skipped_language"] == 1
     mentions = pd.read_parquet(Path(ref["dir"]) / "mentions.parquet")
     claims = pd.read_parquet(Path(ref["dir"]) / "claims.parquet")
     assert "Valencia" in set(mentions[mentions.article_id == rows[1]["article_id"]].surface)
