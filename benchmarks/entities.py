@@ -145,10 +145,13 @@ def print_set(r: ner_sets.SetResult) -> None:
           f"{g.loaded / got.seconds:.1f} articles/s (one `newsmon ingest` process: its start-up, model loading "
           f"and every stage included); plain model {len(r.docs) / r.plain_seconds:.1f} documents/s in this "
           "process, model loaded beforehand")
+    if got.stage_seconds:
+        print("    stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in got.stage_seconds.items()))
     if got.returncode:
         print("  ingest FAILED; its stderr ends:\n" + "\n".join(f"    {ln}" for ln in got.stderr_tail))
     print(f"  gates: written {g.written:,} = loaded {g.loaded:,} + refused {g.refused:,} + in a quarantined "
-          f"batch {g.quarantined:,} + unaccounted {g.unaccounted:,}")
+          f"batch {g.quarantined:,} + " + ("not loaded, the ingest failed" if got.returncode else "unaccounted")
+          + f" {g.unaccounted:,}")
     refused = "; ".join(f"{stage}: {reason!r} x{n} (e.g. {g.reason_examples[(stage, reason)]})"
                         for (stage, reason), n in g.reasons.most_common())
     print(f"    refused (fetch_log): {refused or 'none'}")
@@ -156,11 +159,17 @@ def print_set(r: ner_sets.SetResult) -> None:
         print(f"    failed critical check: {table}.{check} ({observed})")
     print(f"    marked duplicates (duplicate_of set; still analysed, their mentions scored): {g.duplicates:,}")
     print(f"    language of loaded articles: {_counts(g.languages)}")
-    print(f"    articles with zero mentions, by language: {_counts(g.zero_mentions, g.languages)}")
+    print(f"    articles with zero mentions, by language: {_counts(g.zero_mentions, g.languages)}"
+          + (f"; {g.zero_with_gold:,} of them have gold entities" if g.zero_mentions else ""))
     print("    runs.counts about skipping: " + (", ".join(f"{k} {v}" for k, v in g.skip_counts.items()) or "none"))
+    if g.language_counts:
+        print("    runs.counts about language: " + ", ".join(f"{k} {v}" for k, v in g.language_counts.items()))
     print(f"    text reader: {g.lines_lost:,} of {g.lines_total:,} lines of the loaded documents are not among the "
           f"stored paragraphs ({g.docs_with_lost_lines:,} documents, {g.gold_on_lost_lines:,} gold entities on them)"
-          + ("; e.g. " + "; ".join(g.lost_examples) if g.lost_examples else ""))
+          + ("; " + ", ".join(f"{kind} {g.lost_kinds[kind, 'lines']:,} ({g.lost_kinds[kind, 'gold']:,} gold)"
+                              for kind in ner_sets.LOST_KINDS if g.lost_kinds[kind, "lines"]) if g.lines_lost else ""))
+    if g.lost_examples:
+        print("      e.g. " + "; ".join(g.lost_examples))
     if got.unmapped or got.offset_mismatches:
         print(f"    articles of no written file: {got.unmapped}; mentions whose text[start_char:end_char] is not "
               f"their surface: {got.offset_mismatches}")
@@ -183,7 +192,7 @@ def summary_rows(results: list[ner_sets.SetResult]) -> list[tuple]:
                                                        for level in ner_sets.LEVELS for who in ner_sets.WHO)))
     multi = [row for row in rows if ner_sets.SETS[row[0]].role == "halves"]
     names = "/".join(dict.fromkeys(row[0] for row in multi))
-    for role in dict.fromkeys(row[1] for row in multi):
+    for role in dict.fromkeys(row[1] for row in multi) if "/" in names else ():
         part = [row for row in multi if row[1] == role]
         rows.append((f"{names} mean", role, sum(row[2] for row in part),
                      *(statistics.fmean(row[k] for row in part) for k in range(3, 7))))
@@ -198,7 +207,7 @@ def print_summary(results: list[ner_sets.SetResult]) -> None:
     for name, role, n, dof, dpl, mof, mpl in summary_rows(results):
         print(f"  {name:15}{role:13}{n:6,}{dof:7.3f}{dpl:7.3f}{(dof - dpl) * 100:+8.1f}   "
               f"{mof:7.3f}{mpl:7.3f}{(mof - mpl) * 100:+8.1f}")
-    print("  (delta in points; the mean rows are unweighted means of the three sets' F1)")
+    print("  (delta in points; a mean row is the unweighted mean of those sets' F1)")
     total = sum(r.got.seconds for r in results)
     loaded = sum(r.gates.loaded for r in results)
     print(f"  ingest throughput: {loaded:,} articles in {total:.1f} s wall over {len(results)} ingests, "

@@ -58,7 +58,6 @@ from pipelines import extract, language  # noqa: E402
 from pipelines.settings import REPO_ROOT  # noqa: E402
 
 SHARED = REPO_ROOT.parent / "shared"
-ISO_NAMES = {"da": "Danish", "pt": "Portuguese", "sv": "Swedish", "en": "English", "de": "German"}
 # Languages a host's country TLD admits as a page's declared language (see the module docstring).
 COUNTRY = {
     "de": {"de"}, "at": {"de"}, "ch": {"de", "fr", "it", "rm"}, "li": {"de"}, "lu": {"de", "fr", "lb"},
@@ -277,59 +276,83 @@ def macro(rows: dict[str, list[bool]]) -> float:
 
 
 def sweep(items: list[Item]) -> None:
-    """Threshold and label-set choice, on the tuning half only; macro accuracy over the sets (each set weighs
-    the same, so the 550 German pages or the 3,000 EWT sentences do not decide alone)."""
+    """Threshold and label-set choice, on the tuning half only: macro accuracy over the sets (each set weighs
+    the same, so the 281 German pages or the 1,800 EWT sentences do not decide alone). Each table varies one
+    or two settings and keeps the others as pipelines/language.py sets them."""
     tune = [it for it in items if it.half == "tuning"]
-    print(f"\n== sweep on the tuning half ({len(tune)} texts); macro accuracy % over {len({i.set for i in tune})}"
+    print(f"\n== sweep on the tuning half ({len(tune)} texts): macro accuracy % over {len({i.set for i in tune})}"
           " sets ==")
+    base = language.THRESHOLDS
     evs = [language.analyse(it.text) for it in tune]
 
-    def score(th: language.Thresholds, declared: Callable[[Item], str | None]) -> float:
+    def no_prior(it: Item) -> None:
+        return None
+
+    def right(it: Item) -> str:
+        return it.gold
+
+    def wrong(it: Item) -> str:
+        return wrong_prior(it.gold)
+
+    def score(th: language.Thresholds, declared: Callable[[Item], str | None], ev_list=evs) -> float:
         rows: dict[str, list[bool]] = defaultdict(list)
-        for it, ev in zip(tune, evs, strict=True):
+        for it, ev in zip(tune, ev_list, strict=True):
             rows[it.set].append(language.decide(ev, declared(it), "en", th).language == it.gold)
         return macro(rows)
 
-    base = language.THRESHOLDS
-    print("no prior, default en: rows min_letters, columns sure")
-    sures = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
-    print("min_letters".ljust(12) + "".join(f"{s:>8}" for s in sures))
-    for ml in (0, 10, 20, 40, 80):
-        print(f"{ml:<12}" + "".join(f"{score(replace(base, min_letters=ml, sure=s), lambda it: None):8.2f}"
-                                     for s in sures))
-    print("declared prior: rows prior and min_letters, columns override (sure as set); right = the true language"
-          " declared, wrong = en (de for English) declared")
-    overrides = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
-    print("prior".ljust(12) + "".join(f"{o:>8}" for o in overrides))
-    for label, dec in (("right", lambda it: it.gold), ("wrong", lambda it: wrong_prior(it.gold))):
-        for ml in (10, 20, 40):
-            print(f"{label} {ml:<6}" + "".join(f"{score(replace(base, min_letters=ml, override=o), dec):8.2f}"
-                                             for o in overrides))
-    print("mixed script: columns min_script_share, no prior")
-    shares = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
-    print("".ljust(12) + "".join(f"{s:>8}" for s in shares))
-    print("no prior".ljust(12) + "".join(f"{score(replace(base, min_script_share=s), lambda it: None):8.2f}"
-                                         for s in shares))
+    def grid(title: str, head: str, cols: tuple, rows: list[tuple[str, Callable[[object], float]]]) -> None:
+        print(title)
+        print(head.ljust(14) + "".join(f"{c:>8}" for c in cols))
+        for label, f in rows:
+            print(f"{label:<14}" + "".join(f"{f(c):8.2f}" for c in cols))
 
-    print("label set (py3langid set_languages): raw top-1 on the sample, identify without and with wrong prior")
-    print("set".ljust(22) + "labels".rjust(7) + "top-1".rjust(8) + "no prior".rjust(10) + "wrong".rjust(8)
+    sures = (0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9)
+    grid("no declared language, default en: sure (columns) by min_letters (rows)", "min_letters", sures,
+         [(str(ml), lambda s, ml=ml: score(replace(base, min_letters=ml, sure=s), no_prior)) for ml in (0, 10, 20, 40)])
+    overrides = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+    grid("declared language: override (columns); right = the true language declared, wrong = en (de for English)",
+         "declared", overrides,
+         [(name, lambda o, d=d: score(replace(base, override=o), d))
+          for name, d in (("right", right), ("wrong", wrong))])
+    grid("need_prose (columns: 0 off, 1 on)", "declared", (0, 1),
+         [(name, lambda p, d=d: score(replace(base, need_prose=bool(p)), d))
+          for name, d in (("none", no_prior), ("right", right), ("wrong", wrong))])
+    grid("min_script_share (no set here mixes scripts: a guard, not tuned)", "declared", (0.0, 0.5, 0.8, 0.95),
+         [("none", lambda m: score(replace(base, min_script_share=m), no_prior))])
+
+    docs = [i for i, it in enumerate(tune) if it.set.endswith(" doc")]
+    print("sample size (documents only; columns: declared none / right / wrong, then ms per document)")
+    print("SAMPLE_CHARS".ljust(14) + "".join(f"{c:>8}" for c in ("none", "right", "wrong", "ms")))
+    kept = language.SAMPLE_CHARS
+    try:
+        for n in (250, 500, 1000, 2000, 4000, 8000):
+            language.SAMPLE_CHARS = n
+            t = time.perf_counter()
+            sub = [language.analyse(tune[i].text) for i in docs]
+            ms = 1000 * (time.perf_counter() - t) / len(docs)
+            cells = []
+            for d in (no_prior, right, wrong):
+                rows: dict[str, list[bool]] = defaultdict(list)
+                for i, ev in zip(docs, sub, strict=True):
+                    rows[tune[i].set].append(language.decide(ev, d(tune[i])).language == tune[i].gold)
+                cells.append(macro(rows))
+            print(f"{n:<14}" + "".join(f"{c:8.2f}" for c in cells) + f"{ms:8.2f}")
+    finally:
+        language.SAMPLE_CHARS = kept
+
+    print("label set (py3langid set_languages): top-1 of the sample, then identify by declared language")
+    print("labels".ljust(22) + "n".rjust(5) + "top-1".rjust(8) + "none".rjust(8) + "right".rjust(8) + "wrong".rjust(8)
           + "ms".rjust(7))
-    iso_only = tuple(lab for lab in language._identifier(None).labels if len(lab) == 2)
-    for name, langs in (("all", None), ("ISO 639-1 only", iso_only), ("Europe + major", EUROPE_MAJOR)):
-        key = tuple(sorted(langs)) if langs else None
-        language._identifier(key)  # load outside the timing
+    for name, labels in (("all", None), ("iso (ours)", "iso"), ("Europe + major", tuple(sorted(EUROPE_MAJOR)))):
+        ident = language._identifier(labels)  # loaded outside the timing
         t = time.perf_counter()
-        sub = [language.analyse(it.text, key) for it in tune]
+        sub = [language.analyse(it.text, labels) for it in tune]
         ms = 1000 * (time.perf_counter() - t) / len(tune)
         top: dict[str, list[bool]] = defaultdict(list)
-        nop: dict[str, list[bool]] = defaultdict(list)
-        wro: dict[str, list[bool]] = defaultdict(list)
         for it, ev in zip(tune, sub, strict=True):
             top[it.set].append(ev.language == it.gold)
-            nop[it.set].append(language.decide(ev).language == it.gold)
-            wro[it.set].append(language.decide(ev, wrong_prior(it.gold)).language == it.gold)
-        n_labels = len(key) if key else len(language._identifier(None).labels)
-        print(f"{name:<22}{n_labels:7d}{macro(top):8.2f}{macro(nop):10.2f}{macro(wro):8.2f}{ms:7.2f}")
+        print(f"{name:<22}{len(ident.labels):5d}{macro(top):8.2f}" + "".join(
+            f"{score(base, d, sub):8.2f}" for d in (no_prior, right, wrong)) + f"{ms:7.2f}")
 
 
 def main() -> None:
@@ -351,7 +374,7 @@ def main() -> None:
     language.identify("warm up the model")
     py3langid.classify("warm up the model")
     print(f"py3langid {py3langid.__version__}: model loaded in {time.perf_counter() - t:.1f} s (twice: ours + raw)")
-    print(f"thresholds: {language.THRESHOLDS}; label set: {language.LANGUAGES or 'all'}; "
+    print(f"thresholds: {language.THRESHOLDS}; labels: {language.LABELS}; "
           f"sample: {language.SAMPLE_CHARS} chars of prose from the first {language.PREFIX_CHARS}")
     lingua, note = lingua_method()
     print(note)

@@ -34,7 +34,11 @@ LEVELS = {"doc": "doc-level, set of distinct (type, surface) pairs per document"
 WHO = ("ours", "plain")
 # runs.counts keys that say something was passed over.
 SKIP_KEY = re.compile(r"skip|without|no_entities")
+# runs.counts keys about how articles got their language.
+LANGUAGE_KEY = re.compile(r"^language_")
 NEWSMON = Path(sys.executable).with_name("newsmon")
+# What `newsmon ingest` prints on stderr after each stage when stderr is not a terminal.
+STAGE_LINE = re.compile(r": (\w+) done in ([\d.]+) s ")
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,10 @@ def load(shared: Path, spec: SetSpec, limit: int | None = None) -> list[Document
 
 def surface_key(surface: str) -> str:
     """What two surfaces must share to match: case folded, whitespace collapsed, a possessive 's / ’s
-    stripped (ours strips it, the plain model and some gold spans do not)."""
+    and a leading "the" stripped (ours strips both, the plain model and some gold spans keep them: "the
+    Peak District" and "Peak District" name one place). Applied alike to gold, ours and plain."""
     s = " ".join(unicodedata.normalize("NFC", surface).split()).casefold()
-    return re.sub(r"\s*['’]s$", "", s)
+    return re.sub(r"^the\s+", "", re.sub(r"\s*['’]s$", "", s))
 
 
 # ---------------------------------------------------------------- the user's path
@@ -135,6 +140,7 @@ class Ingest:
     returncode: int = 0
     seconds: float = 0.0
     stderr_tail: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # from the CLI's plain progress lines
     status: str | None = None  # runs.status
     counts: dict = field(default_factory=dict)  # runs.counts
     # by document index: the article row (text, language, word_count, duplicate_of) and its mentions
@@ -178,7 +184,8 @@ def ingest(docs: list[Document], workdir: Path, nlp_languages: str | None = None
     proc = subprocess.run([str(newsmon), "ingest", str(inputs)], env=env, cwd=workdir, capture_output=True,
                           text=True)
     out = Ingest(returncode=proc.returncode, seconds=time.perf_counter() - t,
-                 stderr_tail=proc.stderr.strip().splitlines()[-8:])
+                 stderr_tail=proc.stderr.strip().splitlines()[-8:],
+                 stage_seconds={m[1]: float(m[2]) for m in STAGE_LINE.finditer(proc.stderr)})
     db = data_dir / "newsmon.duckdb"
     if db.exists():
         read_back(out, db, {d.name: d.index for d in docs})
@@ -242,15 +249,19 @@ class Gates:
     duplicates: int
     languages: Counter  # language of each loaded article
     zero_mentions: Counter  # language of each loaded article without one mention
+    zero_with_gold: int  # of those, the articles whose document has gold entities
     skip_counts: dict  # runs.counts keys about skipping
+    language_counts: dict  # runs.counts keys about how the language was settled
     lines_lost: int  # file lines not found (after whitespace and NFC) among the stored paragraphs
     lines_total: int
     gold_on_lost_lines: int
     docs_with_lost_lines: int
     lost_examples: list[str]
+    lost_kinds: Counter  # (kind, 'lines' | 'gold') -> count, kinds as in LOST_KINDS
 
 
 def gates(docs: list[Document], got: Ingest) -> Gates:
+    by_index = {d.index: d for d in docs}
     loaded = set(got.articles)
     logged = {r["doc"] for r in got.refused if r["doc"] is not None}
     refused = logged - loaded
@@ -260,17 +271,18 @@ def gates(docs: list[Document], got: Ingest) -> Gates:
         if r["doc"] in refused:
             key = (r["stage"], re.sub(r"\d+", "#", r["reason"]))
             reasons[key] += 1
-            examples.setdefault(key, docs[r["doc"]].name if r["doc"] < len(docs) else r["url"])
+            examples.setdefault(key, by_index[r["doc"]].name)
     languages = Counter(a["language"] for a in got.articles.values())
     zero = Counter(got.articles[i]["language"] for i in loaded if not got.mentions.get(i))
+    zero_with_gold = sum(1 for i in loaded if not got.mentions.get(i) and by_index[i].gold_pairs)
     lost = total = gold_lost = docs_lost = 0
-    lost_examples = []
+    lost_examples, lost_kinds = [], Counter()
     for d in docs:
         if d.index not in loaded:
             continue
         kept = Counter(_line_key(p) for p in got.articles[d.index]["text"].split("\n") if p.strip())
         hit = False
-        for line, gold in zip(d.lines, d.gold, strict=True):
+        for k, (line, gold) in enumerate(zip(d.lines, d.gold, strict=True)):
             total += 1
             key = _line_key(line)
             if kept[key] > 0:
@@ -279,17 +291,39 @@ def gates(docs: list[Document], got: Ingest) -> Gates:
             lost += 1
             gold_lost += len(gold)
             hit = True
-            if len(lost_examples) < 4:
-                lost_examples.append(f"{d.name}: {line[:70]!r}")
+            kind = lost_kind(line, d.lines[:k])
+            lost_kinds[kind, "lines"] += 1
+            lost_kinds[kind, "gold"] += len(gold)
+            if len(lost_examples) < 4 and (gold or kind != LOST_KINDS[0]):
+                lost_examples.append(f"{d.name}: {line[:60]!r} ({kind})")
         docs_lost += hit
     return Gates(
         written=len(docs), loaded=len(loaded), refused=len(refused), quarantined=len(quarantined),
         unaccounted=len(docs) - len(loaded) - len(refused) - len(quarantined), reasons=reasons,
         reason_examples=examples, duplicates=sum(a["duplicate_of"] is not None for a in got.articles.values()),
-        languages=languages, zero_mentions=zero,
+        languages=languages, zero_mentions=zero, zero_with_gold=zero_with_gold,
         skip_counts={k: v for k, v in sorted(got.counts.items()) if SKIP_KEY.search(k)},
+        language_counts={k: v for k, v in sorted(got.counts.items()) if LANGUAGE_KEY.search(k)},
         lines_lost=lost, lines_total=total, gold_on_lost_lines=gold_lost, docs_with_lost_lines=docs_lost,
-        lost_examples=lost_examples)
+        lost_examples=lost_examples, lost_kinds=lost_kinds)
+
+
+LOST_KINDS = ("repeats an earlier line", "first line", "other")
+
+
+def lost_kind(line: str, before: list[str]) -> str:
+    """What a line missing from the stored text was, judged from the file alone: a repeat of an earlier line
+    of the document with case, punctuation and spacing aside (the reader keeps one copy of a repeated
+    paragraph), the first line (where a site banner would be), or something else (a notice, a tagline, a
+    line run into another, a rewrite)."""
+    fold = _fold(line)
+    if any(_fold(b) == fold for b in before):
+        return LOST_KINDS[0]
+    return LOST_KINDS[1] if not before else LOST_KINDS[2]
+
+
+def _fold(s: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKD", s).casefold()).split())
 
 
 def _line_key(s: str) -> str:

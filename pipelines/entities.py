@@ -250,9 +250,14 @@ def from_doc(article_id: str, text: str, doc, title: str | None = None,
         if not _plausible(surface, etype) or geo.fold(surface) in junk:
             continue
         spans.append([start, end, etype, ent.label_])
-    _fix_types(text, spans)
-    _teams(text, spans)
+    spans = _common_words_dropped(text, spans, sent_starts)
+    spans = _named_organisations(text, spans)
+    # Spread before typing, so each copy is typed by its own context ("Meridian said" the company beside
+    # "in Meridian, Idaho").
     spans = _every_occurrence(text, spans)
+    _fix_types(text, spans)
+    _compound_organisations(text, spans)
+    _teams(text, spans)
     spans = _add_missed_surnames(text, spans)
     forms, ambiguous = _link_short_forms(text, spans)
     for short, candidates in ambiguous.items():
@@ -360,7 +365,9 @@ def _fix_types(text: str, spans: list[list]) -> None:
             continue
         place = geo.lookup(surface)
         if (span[2] != "ORG" and len(surface.split()) == 1 and surface in org_heads
-                and (place is None or place.precision == "city")):
+                and (place is None or place.precision == "city")
+                # "in Chicago" beside "Chicago Symphony Orchestra" is still the town.
+                and not LOCATIVE_BEFORE.search(text, max(0, span[0] - 30), span[0])):
             span[2] = "ORG"  # "Meridian" after "Meridian Port Holdings": the company, not Meridian, Idaho
             continue
         # Town names are also surnames; a one-word ORG that is a town is far more often the town.
@@ -376,6 +383,72 @@ def _fix_types(text: str, spans: list[list]) -> None:
             # "Tomas Okafor" read as a place, while "Okafor" alone is a person; "Lyudmila Putina" read as
             # an organisation beside "Vladimir Putin": a relative.
             span[2] = "PERSON"
+
+
+# Organisations named "<head> of <Name> (of <Name>)": "Legion of Freedom of Russia", "Bank of England",
+# "Ministry of Defence", "University of Texas", "Church of England", "Order of Malta". The model often
+# tags only the part after "of" (a place) or splits the name; the whole is one organisation.
+ORG_HEADS = (r"Legion|Ministry|Bank|Union|Party|Front|Army|Council|Federation|Association|League|Organi[sz]ation"
+             r"|Committee|Commission|Brotherhood|Movement|Alliance|Institute|University|College|Church|Court"
+             r"|Department|Office|Academy|Society|Order|Corps|Battalion|Brigade|Regiment|Guard|Board|Bureau"
+             r"|Agency|Authority|Congress|Assembly|Federation|Foundation|Fund|Chamber|Confederation|Coalition")
+NAME_WORD = r"[A-Z][\w'’.-]*"
+ORG_OF = re.compile(
+    rf"\b(?:{NAME_WORD}\s+){{0,3}}(?:{ORG_HEADS})(?:\s+(?:of|for)\s+(?:the\s+)?{NAME_WORD}(?:\s+{NAME_WORD}){{0,3}})+")
+# One-word company names compounded with a trade ("Gazprombank", "Sberbank", "Rosneft", "Microsoft",
+# "Aeroflot"): the model reads an unknown capitalised word as a person.
+ORG_SUFFIX = re.compile(r"^[A-Z][a-z]{2,}(?:bank|banken|neft|prom|gaz|flot|soft|tech|com|corp|tel|net|air|energo"
+                        r"|trans|invest|holding|media|group)$")
+
+
+def _common_words_dropped(text: str, spans: list[list], sent_starts: list[int]) -> list[list]:
+    """A word capitalised only because it opens a sentence or line ("Email me", "Free parking", "Wow")
+    is no name when the article writes it in lower case elsewhere (memory.is_word_here) and never tags it
+    mid-sentence: the model reads the capital as a name."""
+    starts = set(sent_starts) | {0} | {i + 1 for i, c in enumerate(text) if c == "\n"}
+    opening = [sp for sp in spans if _opens(text, sp[0], starts)]
+    if not opening:
+        return spans
+    words = memory.lowered(text)
+    inside = {text[s:e] for s, e, _, _ in spans if not _opens(text, s, starts)}
+    drop = {id(sp) for sp in opening
+            if text[sp[0]:sp[1]] not in inside and memory.is_word_here(text[sp[0]:sp[1]], words)}
+    return [sp for sp in spans if id(sp) not in drop] if drop else spans
+
+
+def _opens(text: str, at: int, starts: set[int]) -> bool:
+    """Whether the word at `at` is the first of its sentence or line (after opening quotes or spaces)."""
+    i = at
+    while i > 0 and text[i - 1] in " \t\"'“‘(«-–—*•":
+        i -= 1
+    return i in starts
+
+
+def _named_organisations(text: str, spans: list[list]) -> list[list]:
+    """Organisations named "<head> of <Name>" (ORG_OF) as one ORG span, replacing the pieces the model
+    found inside it; a span that reaches outside the name is left as the model made it."""
+    found = []
+    for m in ORG_OF.finditer(text):
+        start, end = _trim(text, m.start(), m.end(), "ORG")
+        if "\n" in text[start:end]:
+            continue
+        inside = [sp for sp in spans if sp[0] < end and sp[1] > start]
+        if all(start <= sp[0] and sp[1] <= end for sp in inside):
+            found.append((start, end, inside))
+    if not found:
+        return spans
+    drop = {id(sp) for _, _, inside in found for sp in inside}
+    kept = [sp for sp in spans if id(sp) not in drop]
+    return sorted(kept + [[s, e, "ORG", "ORG_OF"] for s, e, _ in found], key=lambda sp: sp[0])
+
+
+def _compound_organisations(text: str, spans: list[list]) -> None:
+    """One-word names compounded with a trade word are organisations (ORG_SUFFIX), unless the gazetteer
+    knows a place by that name."""
+    for span in spans:
+        surface = text[span[0]:span[1]]
+        if span[2] != "ORG" and ORG_SUFFIX.match(surface) and not geo.is_place(surface):
+            span[2] = "ORG"
 
 
 def _county_named(text: str, name: str) -> bool:

@@ -100,9 +100,21 @@ def is_place(name: str, min_population: int = 100_000) -> bool:
         kind = int(g.kind[i])
         if (kind == REGION or kind == COUNTRY and (len(key) > 3 or g.own_name(i, key))
                 or kind == ADMIN1 and g.pop[i] >= 10_000 and key not in _ap_keys()
-                or kind in (CITY, ADMIN2) and g.pop[i] >= min_population and g.own_name(i, key)):
+                or kind in (CITY, ADMIN2) and g.own_name(i, key)
+                and g.pop[i] >= (min_population if _spelt_alike(name, g.name(i)) else max(min_population, ACCENTED))):
             return True
     return False
+
+
+# A town whose own name matches only once its accents are dropped ("Būsh" for "Bush", "Mārī" for "Mari")
+# is weak evidence: English surnames and words match many such towns. Only one this big ("Sao Paulo",
+# "Bogota", "Malmo") is still surely meant when written without its accents.
+ACCENTED = 1_000_000
+
+
+def _spelt_alike(a: str, b: str) -> bool:
+    """The same letters, accents included (case, spacing and punctuation aside)."""
+    return re.sub(r"[\W_]+", " ", a.casefold()).strip() == re.sub(r"[\W_]+", " ", b.casefold()).strip()
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -199,8 +199,8 @@ def without_entities(frames: dict, history: list[float]) -> list[CheckResult]:
         # A share one article away from the median is noise in a small batch, not a rise.
         ok = share <= median + 1 / len(articles)
         state = "normal" if ok else "risen"
-    observed = (f"{share:.0%} of {len(articles)} articles without entities"
-                + (f" vs median {median:.0%} over {len(history)} days ({state})" if median is not None else f" ({state})"))
+    observed = f"{share:.0%} of {len(articles)} articles without entities"
+    observed += f" vs median {median:.0%} over {len(history)} days ({state})" if median is not None else f" ({state})"
     return [CheckResult("run", "without_entities:share", WARNING, ok, observed, json.dumps({"history": history}))]
 
 

@@ -383,3 +383,52 @@ def test_a_feed_disallowed_by_robots_txt_is_not_requested(settings, server):
     (log,) = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
     assert (log["source"], log["reason"]) == ("closed", "disallowed by robots.txt")
     assert "/private/feed.xml" not in server.paths() and server.paths().count("/robots.txt") == 1
+
+
+def test_feed_entries_whose_page_is_lost_or_empty_are_kept_from_their_own_text(settings, server):
+    nav = page("Markets", ["Home"])  # a page without an article
+    server.add("/nav.html", nav, "text/html; charset=utf-8")
+    items = (
+        f'<item><title>Port strike</title><link>{server.url}/gone.html</link>'
+        '<pubDate>Tue, 24 Nov 2026 09:00:00 GMT</pubDate>'
+        '<description>&lt;p&gt;Meridian Port Holdings halted all trading at its Rotterdam terminals on Tuesday after '
+        'the union called a strike over the new automation plans.&lt;/p&gt;</description></item>'
+        f'<item><title>Greve</title><link>{server.url}/nav.html</link>'
+        '<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate>'
+        '<description>Greve no porto.</description></item>'
+        f'<item><title>Bare</title><link>{server.url}/bare.html</link>'
+        '<pubDate>Tue, 24 Nov 2026 11:00:00 GMT</pubDate></item>'
+    )
+    url = server.add("/feed.xml", f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}'
+                                  "</channel></rss>", "application/rss+xml")
+    write_sources(settings, f"sources:\n  - {{name: wire, kind: rss, url: '{url}', local: true, language: pt}}\n")
+    ref = run.new_run(settings, "daily", DAY, NEXT)
+    counts = run.run_all(settings, ref, logical_date=DAY)
+    # The page without an article is not dropped (its feed entry is the article), so it is no loss.
+    assert counts["kept_from_feed_entry"] == 2 and counts["no_article_in_page"] == 0
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        arts = {r[0].rsplit("/", 1)[1]: r[1:] for r in con.execute(
+            "select url, text, language, title from articles").fetchall()}
+        logs = dict(con.execute("select regexp_extract(url, '[^/]+$'), reason from fetch_log").fetchall())
+        fetched = con.execute("select count(*) from fetched where language = 'pt' and summary_sha256 is not null"
+                              ).fetchone()[0]
+    finally:
+        con.close()
+    # A clearly English text beats the source's declared language.
+    assert arts["gone.html"] == ("Meridian Port Holdings halted all trading at its Rotterdam terminals on Tuesday "
+                                 "after the union called a strike over the new automation plans.", "en", "Port strike")
+    # Three words are too few to identify: the source's declared language wins.
+    assert arts["nav.html"] == ("Greve no porto.", "pt", "Greve")
+    assert "bare.html" not in arts and logs["bare.html"].startswith("HTTP 404")
+    assert logs["gone.html"].startswith("HTTP 404") and "nav.html" not in logs
+    assert fetched == 2
+    # A reprocess rebuilds the same articles from what the run stored.
+    run.reprocess(settings, DAY, NEXT)
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        again = {r[0].rsplit("/", 1)[1]: r[1:] for r in con.execute(
+            "select url, text, language, title from articles").fetchall()}
+    finally:
+        con.close()
+    assert again == arts

@@ -128,3 +128,18 @@ def test_gx_is_quiet_even_after_airflow_configured_logging():
     assert out.returncode == 0, out.stderr[-1000:]
     noisy = [ln for ln in (out.stdout + out.stderr).splitlines() if "great_expectations" in ln.lower()]
     assert noisy == []
+
+
+def test_a_rise_in_articles_without_entities_over_the_14_day_median_is_flagged():
+    import pandas as pd
+
+    frames = {"articles": pd.DataFrame({"article_id": list("abcd")}), "mentions": pd.DataFrame({"article_id": ["a"]})}
+    (risen,) = quality.without_entities(frames, [0.1, 0.2, 0.0])
+    assert (risen.check_name, risen.severity, risen.success) == ("without_entities:share", quality.WARNING, False)
+    assert risen.observed == "75% of 4 articles without entities vs median 10% over 3 days (risen)"
+    (usual,) = quality.without_entities(frames, [0.7, 0.8, 0.5])
+    assert usual.success and usual.observed.endswith("(normal)")
+    (first,) = quality.without_entities(frames, [])
+    assert first.success and first.observed == "75% of 4 articles without entities (no history)"
+    assert quality.without_entities({"articles": frames["articles"].iloc[0:0], "mentions": frames["mentions"]},
+                                    [0.1]) == []

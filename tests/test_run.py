@@ -146,7 +146,6 @@ def test_analysis_in_worker_processes_gives_exactly_the_rows_of_one_process(sett
 
 
 def test_every_language_gets_entities_but_only_english_gets_claims(settings):
-    import dataclasses
 
     import pandas as pd
 

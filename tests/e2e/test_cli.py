@@ -37,7 +37,7 @@ def test_seed_article_lands_in_duckdb(env, tmp_path):
     url, title, text, lang = con.execute("select url, title, text, language from articles").fetchone()
     assert url == SEED.resolve().as_uri()
     assert title == "Ukraine’s newest heroes: How brave Russian defectors have joined Kyiv’s forces"
-    assert text.startswith("Like all his Ukrainian army comrades") and "WhatsNew2Day" not in text
+    assert text.startswith(title + "\n\nLike all his Ukrainian army comrades") and "WhatsNew2Day" not in text
     assert "uses cookies" not in text and lang == "en"
     names = dict(con.execute("select name, type from entities").fetchall())
     for person in ("Volodymyr Grotskov", "Vladimir Putin", "Igor Volobuev"):
