@@ -21,7 +21,8 @@ Scores, per type and micro:
     normalised, against gold's set; counts summed over documents;
   - mention: exact span and type.
 The mean row averages the three languages' micro F1 (each language counts the same). Words/s: gold tokens
-per second of wall time, one process, each text one call, after a warm-up.
+per second of wall time, one process, each text one call, after a warm-up on one document per
+language: the scored pass (caches cold: each new name's gazetteer and vector look-ups) and a second pass.
 """
 
 from __future__ import annotations
@@ -157,7 +158,15 @@ def main() -> int:
                 mention_score.add(set(pred), set(gold))
                 if system == "ours" and lang == args.errors and half == "tuning":
                     show_errors(i, text, pred, gold)
-        speed[system] = words / seconds if seconds else 0.0
+        # A second pass, timed only: caches filled (gazetteer and vector look-ups of names already seen),
+        # as in a long-running worker.
+        warm = 0.0
+        for lang, docs in data.items():
+            for text, _, _ in docs:
+                t0 = time.perf_counter()
+                predict(system, lang, text, models)
+                warm += time.perf_counter() - t0
+        speed[system] = (words / seconds if seconds else 0.0, words / warm if warm else 0.0)
     print_table(results, systems, speed, data)
     return 0
 
@@ -195,7 +204,8 @@ def print_table(results: dict, systems: list[str], speed: dict, data: dict) -> N
             print(f"{system:7} {'mean':4} {half:6} | {'':13} {md[0]:.3f} {md[1]:.3f} {md[2]:.3f} | "
                   f"{'':13} {mm[0]:.3f} {mm[1]:.3f} {mm[2]:.3f} |")
         print()
-    print("words/s: " + ", ".join(f"{s} {speed[s]:,.0f}" for s in systems))
+    print("words/s (first pass, cold caches / second pass): "
+          + ", ".join(f"{s} {speed[s][0]:,.0f} / {speed[s][1]:,.0f}" for s in systems))
 
 
 if __name__ == "__main__":

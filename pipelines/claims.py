@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import re
 
 from pipelines import lexicon, speakers
 from pipelines.entities import Mention, without_long_tokens
 from pipelines.models import stable_id
-from pipelines.speakers import Candidate, Decision, Site, Speaker
+from pipelines.speakers import Candidate, Decision, Option, Site, Speaker
 
 # The languages whose speech verbs, quote conventions and number words the rules know; an article in
 # another language gets entities (with NEWSMON_NLP_LANGUAGES) but no claims.
 LANGUAGES = frozenset({"en"})
-OPEN = "“\"‘'«„‚”"
-CLOSE = "”\"’'»“"
-# A double mark closes a double one and a single a single, whatever their shapes (copy mixes “…" and
-# „…“), so a quote within a quote ('“… ‘oh so much’ hate …”') does not end the outer one.
-DOUBLE = "“\"«„”»"
+# The opening marks a quote span follows (kept here for callers of quote_spans).
+OPEN = lexicon.OPEN
 MAX_SENTENCE = 600
 # Characters parsed per article: several times what a long news story needs (about 2,000), and a
 # bound on what a pathological text (thousands of tiny quotes) can cost.
@@ -59,7 +57,7 @@ class Reported:
 
 @dataclasses.dataclass(frozen=True)
 class Traced:
-    """An article's claims with the speaker rankings that chose their speakers (for the benchmark)."""
+    """An article's claims, and the speaker rankings that chose their speakers (for the benchmark's fit)."""
 
     claims: list[Claim]
     decisions: list[Decision]
@@ -100,12 +98,12 @@ def traced(article_id: str, text: str, mentions: list[Mention], model: str | Non
     breaks = [m.start() for m in re.finditer("\n", text)]
     sites = _sites(text, breaks)
     own = [speakers.proposals(text, s) for s in sites]
-    parser = speakers.parser(model)
+    parser = _parser(model)
     budget = PARSE_BUDGET
     windows = []
     for i, site in enumerate(sites):
         if not own[i] and not _title(text[site.start:site.end]) and budget > 0:
-            windows.append((i, speakers.window(text, site)))
+            windows.append((i, _window(text, site)))
             budget -= len(windows[-1][1].text)
     found, unsettled = [], []
     for a, b in _reporting_sentences(text, sites, breaks):
@@ -129,6 +127,23 @@ def traced(article_id: str, text: str, mentions: list[Mention], model: str | Non
     return Traced(_once(claims), decisions)
 
 
+@functools.cache
+def _parser(model: str | None):
+    """A pipeline with only the dependency parser (and the tok2vec it listens to), loaded once per
+    process; None if the package has no parser."""
+    import spacy
+
+    from pipelines.settings import DEFAULT_MODEL
+
+    try:
+        nlp = spacy.load(model or DEFAULT_MODEL, exclude=["ner", "tagger", "attribute_ruler", "lemmatizer",
+                                                          "senter", "morphologizer", "entity_ruler"])
+    except OSError:
+        return None
+    return nlp if "parser" in nlp.pipe_names else None
+
+
+
 def _once(claims: list[Claim]) -> list[Claim]:
     """The same words twice (a repeated paragraph, a headline quoting the story) are one claim: the
     first attributed copy, else the first."""
@@ -141,14 +156,46 @@ def _once(claims: list[Claim]) -> list[Claim]:
     return sorted(best.values(), key=lambda c: (c.start_char, c.kind))
 
 
+# What the parser gets around a quote instead of the quote itself: a short clause reads like one.
+STAND_IN = "This is it"
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """A quote's sentence as the parser reads it: the words before the quote, a short stand-in clause
+    for the quote (so a quote of thousands of characters costs nothing), and the words after it."""
+
+    text: str
+    left_from: int
+    left_len: int
+    stand_len: int
+    right_from: int
+
+    def to_text(self, i: int) -> int | None:
+        """The article offset of window offset `i` (None inside the stand-in)."""
+        if i < self.left_len:
+            return self.left_from + i
+        if i < self.left_len + self.stand_len:
+            return None
+        return self.right_from + i - self.left_len - self.stand_len
+
+
+def _window(text: str, site: Site) -> Window:
+    """The parser's window for one quote: its sentence, not reaching back into the previous quote."""
+    left_from = max(lexicon.sentence_start(text, site.para_start, site.open_at), site.floor)
+    right_to = lexicon.sentence_end(text, site.close_end, site.para_end)
+    left, stand = text[left_from:site.start], STAND_IN + (text[site.end - 1] if text[site.end - 1] in ",.?!" else "")
+    return Window(left + stand + text[site.end:right_to], left_from, len(left), len(stand), site.end)
+
+
 def _sites(text: str, breaks: list[int]) -> list[Site]:
     """Each quote's place: its marks, its paragraph, and where the quote before it ended."""
     out, floor = [], 0
-    for open_at, start, end, close_end in _marked(text):
-        para_start, para_end = _paragraph(breaks, len(text), start, end)
-        alone = not text[para_start:open_at].strip() and not text[close_end:para_end].strip()
-        out.append(Site(open_at, start, end, close_end, para_start, para_end, floor, alone))
-        floor = close_end
+    for m in lexicon.marks(text):
+        para_start, para_end = _paragraph(breaks, len(text), m.start, m.end)
+        alone = not text[para_start:m.open_at].strip() and not text[m.close_end:para_end].strip()
+        out.append(Site(m.open_at, m.start, m.end, m.close_end, para_start, para_end, floor, alone))
+        floor = m.close_end
     return out
 
 
@@ -173,68 +220,7 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     with any closing mark (news copy mixes them; two apostrophes are one mark). A quote left open at the
     end of its paragraph goes on if the next paragraph reopens with a mark (the convention for a quote
     over several paragraphs); otherwise it ends with its paragraph."""
-    return [(start, end) for _, start, end, _ in _marked(text)]
-
-
-def _marked(text: str) -> list[tuple[int, int, int, int]]:
-    """(opening mark, content start, content end, end of the closing mark) of each quote."""
-    spans = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] in OPEN and _opens(text, i):
-            double = text[i] in DOUBLE or text.startswith("''", i)
-            first = i + 2 if text.startswith("''", i) else i + 1
-            while first < n and text[first] in OPEN and text[first] not in "'’":
-                first += 1  # '"“You don’t win …”': two opening marks are one
-            j = first
-            while True:
-                while j < n and text[j] != "\n" and not (
-                        text[j] in CLOSE and (text[j] in DOUBLE or text.startswith("''", j)) == double
-                        and _closes(text, j)):
-                    j += 1
-                if j < n and text[j] == "\n":
-                    k = j
-                    while k < n and text[k].isspace():
-                        k += 1
-                    if (k < n and text[k] in OPEN and _opens(text, k) and j > first
-                            and (text[k] in DOUBLE or text.startswith("''", k)) == double):
-                        j = k + 1
-                        continue
-                break
-            end = j
-            while end > first and text[end - 1].isspace():
-                end -= 1
-            after = j + 2 if text.startswith("''", j) else min(j + 1, n) if j < n and text[j] != "\n" else j
-            if end > first:
-                spans.append((i, first, end, after))
-            i = max(after, i + 1)
-        else:
-            i += 1
-    return spans
-
-
-def _opens(text: str, i: int) -> bool:
-    before = text[i - 1] if i > 0 else "\n"
-    after = text[i + 1] if i + 1 < len(text) else " "
-    if text[i] in "'’" and before.isalnum():
-        return False  # an apostrophe: it's, Putin's
-    if text[i] == "”":
-        return before == "\n" and not after.isspace()  # a paragraph opened with the wrong mark
-    return (before.isspace() or before in "([—–-:,") and not after.isspace()
-
-
-def _closes(text: str, j: int) -> bool:
-    before = text[j - 1] if j > 0 else " "
-    after = text[j + 1] if j + 1 < len(text) else " "
-    if text[j] in "'’" and after.isalnum():
-        return False
-    if text[j] in "'’" and before.isalpha() and not (after.isspace() or after in ".,;:!?)—–-"):
-        return False
-    if text[j] in "”»" and (after.isspace() or after in ".,;:!?)"):
-        return True  # 'view Ted Cruz today, ” Bozell adds': only a close looks like this
-    if text[j] in DOUBLE and before == " " and j > 1 and text[j - 2] in "'’" and (after.isspace() or after in ".,;:"):
-        return True  # '"… she said, 'Well done,' " said Russell': a quote's closing quote within it, spaced off
-    return not before.isspace()
+    return [(m.start, m.end) for m in lexicon.marks(text)]
 
 
 def _title(content: str) -> bool:
@@ -281,12 +267,12 @@ def _paragraph(breaks: list[int], n: int, start: int, end: int) -> tuple[int, in
 
 
 def _options(candidates, site: Site, index: speakers.Mentions, last: Speaker | None, spoken: dict[str, int],
-             table: dict[str, dict[str, float]]) -> list[tuple[Candidate, str | None, dict[str, float]]]:
+             table: dict[str, dict[str, float]]) -> list[Option]:
     """Each candidate with its entity (resolved here unless inherited) and its features."""
     out = []
     for c in speakers.merged(candidates):
         entity = c.entity or speakers.resolve(c.words, c.at, site.start, index, last, spoken, table["antecedent"])
-        out.append((c, entity, speakers.features(c, site, index.types.get(entity))))
+        out.append(Option(c, entity, speakers.features(c, site, index.types.get(entity))))
     return out
 
 
@@ -319,7 +305,7 @@ def _quotes(article_id: str, text: str, sites: list[Site], own: list[tuple[Candi
             continue
         options = _options(own[i], site, index, last, spoken, table)
         pick = speakers.choose(options, table["speaker"], allow_null=False)
-        local = options[pick][0] if pick is not None else None
+        local = options[pick].candidate if pick is not None else None
         continuing = local is None and previous is not None and bool(previous.words) and (
             previous.until >= site.para_start)
         if _short(content, local, continuing):
@@ -347,9 +333,8 @@ def _quotes(article_id: str, text: str, sites: list[Site], own: list[tuple[Candi
     return claims, decisions
 
 
-def _speaker(option: tuple[Candidate, str | None, dict[str, float]], site: Site) -> Speaker:
-    c, entity, _ = option
-    return Speaker(c.words, entity, c.cue, c.at, site.end, c.kinds)
+def _speaker(o: Option, site: Site) -> Speaker:
+    return Speaker(o.candidate.words, o.entity, o.candidate.cue, o.candidate.at, site.end)
 
 
 def _next_speaker(text: str, sites: list[Site], own: list[tuple[Candidate, ...]], i: int,
@@ -365,8 +350,7 @@ def _next_speaker(text: str, sites: list[Site], own: list[tuple[Candidate, ...]]
     pick = speakers.choose(options, table["speaker"], allow_null=False)
     if pick is None:
         return None
-    c, entity, _ = options[pick]
-    return dataclasses.replace(c, entity=entity)
+    return dataclasses.replace(options[pick].candidate, entity=options[pick].entity)
 
 
 def _reporting_sentences(text: str, sites: list[Site], breaks: list[int]) -> list[tuple[int, int]]:
@@ -415,7 +399,7 @@ def _statement_by_pattern(text: str, a: int, b: int) -> Reported | None:
 
 def _statements_in_parse(text: str, offset: int, doc) -> list[Reported]:
     out = []
-    win = speakers.Window(doc.text, offset, 10**9, 0, 0)
+    win = Window(doc.text, offset, 10**9, 0, 0)
     for cue in doc:
         found = _reported(cue)
         if found is not None:
@@ -428,8 +412,7 @@ def _statements_in_parse(text: str, offset: int, doc) -> list[Reported]:
 
 def _reported(cue):
     """(speaker token, (start, end) of the content in the doc) for a cue verb with a clause, or for
-    'according to X'; None otherwise. The content runs to the end of the reported clause, past commas
-    and subordinate clauses, but not into what hangs on the cue itself ('…, adding: "…"')."""
+    'according to X'; None otherwise."""
     doc = cue.doc
     if cue.lower_ == "according":
         to = next((c for c in cue.children if c.lower_ == "to"), None)
@@ -450,10 +433,18 @@ def _reported(cue):
     first = clause.left_edge
     if first.dep_ == "mark" and first.lower_ in ("that", "whether", "if"):
         first = first.nbor() if first.i + 1 < len(doc) else first
-    # A second reported clause of the same cue ('said it was created after prisoners, outraged by …,
-    # begged …' parses 'begged' as another ccomp of 'said') is part of the content.
-    last = max((c.right_edge for c in cue.rights if c.dep_ == "ccomp" and c.i >= clause.i),
-               key=lambda t: t.i, default=clause.right_edge)
+    last = clause.right_edge
+    if clause.i > cue.i:
+        # The content runs on to the sentence's end ('…, begged to take revenge': a second ccomp; 'for up to
+        # 40 ships a day' hung on the cue), but stops where a clause of the reporter's own starts: one
+        # coordinated with the cue or hanging on it ('…, adding: "…"'), or a quote.
+        stop = min((c.left_edge.i for c in cue.rights if c.i > clause.i and c.dep_ in ("cc", "conj", "advcl")),
+                   default=cue.sent.end)
+        tail = list(doc[clause.right_edge.i + 1:min(stop, cue.sent.end)])
+        tail = tail[:next((k for k, t in enumerate(tail) if t.is_quote or t.text in (":", ";")), len(tail))]
+        while tail and (tail[-1].is_punct or tail[-1].is_space or tail[-1].dep_ == "cc"):
+            tail.pop()
+        last = tail[-1] if tail else last
     return subject, (first.idx, last.idx + len(last.text))
 
 

@@ -125,8 +125,8 @@ def from_html(html: bytes | str, url: str, feed_published: datetime | None = Non
 
 def from_text(text: str, url: str, feed_published: datetime | None = None) -> Extracted:
     """An already-extracted plain text. Its opening short lines (before the first sentence) are a header:
-    a site banner (a first line of three words at most, before two more header lines, as on the seed
-    article), taglines, a headline, a dateline. The banner is dropped; the longest other header line is the
+    a site banner (a first line of three words at most followed by a tagline, as on the seed article),
+    taglines, a headline, a dateline. The banner is dropped; the longest other header line is the
     title and stays in the text with the rest, since a headline or dateline names the story's actors and
     places ("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP", "LONDON 1996-08-30"). Taglines go in clean_text.
     """
@@ -139,7 +139,10 @@ def from_text(text: str, url: str, feed_published: datetime | None = None) -> Ex
         if len(ln.split()) >= 25 or SENTENCE_END.search(ln) or len(header) >= 4:
             break
         header.append(ln)
-    site_name = header[0] if len(header) >= 3 and len(header[0].split()) <= 3 else None
+    # A banner is a short first line followed by a tagline ("WhatsNew2Day" / "Latest News And Breaking
+    # Headlines"); a short first line alone may be a byline or a name ("Joan Woodson") and stays.
+    site_name = (header[0] if len(header) >= 2 and len(header[0].split()) <= 3 and TAGLINE.search(header[1])
+                 else None)
     named = [ln for ln in header if ln != site_name and not TAGLINE.search(ln)]
     title = _clean_line(max(named, key=len) if named else lines[0])
     body = "\n".join(lines[1:] if site_name else lines)

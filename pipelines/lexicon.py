@@ -1,13 +1,15 @@
-"""Lexicon: the English words of speech, speakers and quantities, and every pattern built from them.
+"""Lexicon: the English words and marks of speech, speakers and quantities, and the patterns they make.
 
 The words live in `pipelines/data/lexicon.yaml`; this module reads them once and builds the patterns
 that the claims stage (`pipelines/claims.py`) and the speaker ranking (`pipelines/speakers.py`) match.
-One table of speech verbs generates every pattern that needs one, so a verb is added in one place. Where
-English sentences end (after an abbreviation or not) is here too, since it is a matter of words.
+One table of speech verbs generates every pattern that needs one, so a verb is added in one place. How
+copy marks a quote and where a sentence ends (after an abbreviation or not) are conventions of the
+language too, so they are here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -37,10 +39,13 @@ NEUTRAL_CUES = frozenset(w for row in _DATA["cues"].values() if row.get("neutral
 ACCORDING_TO = _DATA["according_to"]
 PRONOUNS: dict[str, dict[str, str]] = _DATA["pronouns"]
 REPORTERS = frozenset(_DATA["reporters"])
-GENDERED = {word: gender for gender, words in _DATA["gendered"].items() for word in words}
+GENDER_TITLES = {word: gender for gender, words in _DATA["gender_titles"].items() for word in words}
+GENDER_PRONOUNS = {word: gender for gender, words in _DATA["gender_pronouns"].items() for word in words}
 GROUP_NOUNS = frozenset(_DATA["group_nouns"])
 SMALL_WORDS = frozenset(_DATA["small_words"])
+NOT_NAMES = frozenset(w.lower() for w in _DATA["not_names"])
 WEIGHTS: dict[str, dict[str, float]] = _DATA.get("weights") or {}
+PRIOR_WEIGHTS: dict[str, dict[str, float]] = _DATA["prior_weights"]
 
 CUES = _alternation(CUE_WORDS)
 _TRIGGERS = _alternation([*_forms("trigger"), ACCORDING_TO])
@@ -115,6 +120,11 @@ RELATIVE_STATEMENT = re.compile(
     rf"(?P<comma>,\s*)?\b(?:which|who|that)\s+{WHO}\s+(?P<cue>{_CLAUSE_CUES})(?:{_WHEN})?(?:\s+that\b)?"
     rf"\s+(?P<content>[^\n]+?)\s*[.!?]?$")
 
+# The subject that opens a sentence ('Clinton was defiant.'), and what a speaker span carries past the
+# speaker: a relative clause, a trailing adverb ('The star then').
+NEIGHBOUR_SUBJECT = re.compile(rf"{_OPENERS}{WHO}\s+[a-z]")
+TRAILING = re.compile(r",\s*(?:who|which|whose|where)\b.*|\s+(?:then|also|later|that|who|which)$", re.S)
+
 _NUMBER_WORDS = _alternation(_DATA["number_words"])
 _UNIT_WORD = rf"(?!(?:{_alternation(_DATA['not_counted'])})\b)[a-z]"
 QUANTITY = re.compile(
@@ -129,6 +139,119 @@ NOT_UNITS = re.compile(rf"^(?:{_alternation(_DATA['not_units'])})$", re.I)
 
 SENTENCE_END = re.compile(r"[.!?][”\"’')\]]*\s+(?=[“\"‘'(\[]?[A-Z0-9])")
 ABBREVIATION = re.compile(rf"(?:^|[\s(])(?:[A-Z]|{_alternation(_DATA['abbreviations'])})$")
+
+
+def head_noun(words: str) -> str:
+    """The last word, lowercased, possessive and punctuation dropped ('the ministry's' is 'ministry')."""
+    toks = re.findall(r"[\w-]+", re.sub(r"['’]s?\b", "", words))
+    return toks[-1].lower() if toks else ""
+
+
+def shape(words: str) -> str:
+    """What kind of words name a speaker: reporter ('I'), pronoun, function word ('When'), group ('the
+    ministry', 'officials'), description ('the minister') or name."""
+    low = words.lower().strip()
+    if low in REPORTERS:
+        return "reporter"
+    if low in PRONOUNS:
+        return "pronoun"
+    if not low or low.split()[0] in NOT_NAMES:
+        return "function_word"
+    # 'Officials said' opens its sentence with a capital and is still a group.
+    described = TITLES.match(words) or words[:1].islower() or low in GROUP_NOUNS
+    if head_noun(words) in GROUP_NOUNS and described:
+        return "group"
+    return "description" if described else "name"
+
+
+# How copy marks quoted words.
+OPEN = "“\"‘'«„‚”"
+CLOSE = "”\"’'»“"
+# A double mark closes a double one and a single a single, whatever their shapes (copy mixes “…" and
+# „…“), so a quote within a quote ('“… ‘oh so much’ hate …”') does not end the outer one.
+DOUBLE = "“\"«„”»"
+
+
+@dataclasses.dataclass(frozen=True)
+class Mark:
+    """A quote's marks: the opening mark, the quoted words [start, end), the end of the closing mark."""
+
+    open_at: int
+    start: int
+    end: int
+    close_end: int
+
+
+def marks(text: str) -> list[Mark]:
+    """The marks of each quoted passage, in order. Any opening mark may close with any closing mark of
+    its weight; a quote left open at a paragraph's end goes on where the next paragraph reopens with a
+    mark (a quote over several paragraphs), else ends with its paragraph.
+
+    Args:
+        text: the article text.
+
+    Returns:
+        One Mark per quote, never overlapping.
+    """
+    spans = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in OPEN and _opens(text, i):
+            double = text[i] in DOUBLE or text.startswith("''", i)
+            first = i + 2 if text.startswith("''", i) else i + 1
+            while first < n and text[first] in OPEN and text[first] not in "'’":
+                first += 1  # '"“You don’t win …”': two opening marks are one
+            j = first
+            while True:
+                while j < n and text[j] != "\n" and not (
+                        text[j] in CLOSE and (text[j] in DOUBLE or text.startswith("''", j)) == double
+                        and _closes(text, j)):
+                    j += 1
+                if j < n and text[j] == "\n":
+                    k = j
+                    while k < n and text[k].isspace():
+                        k += 1
+                    if (k < n and text[k] in OPEN and _opens(text, k) and j > first
+                            and (text[k] in DOUBLE or text.startswith("''", k)) == double):
+                        j = k + 1
+                        continue
+                break
+            end = j
+            while end > first and text[end - 1].isspace():
+                end -= 1
+            after = j + 2 if text.startswith("''", j) else min(j + 1, n) if j < n and text[j] != "\n" else j
+            if end > first:
+                spans.append(Mark(i, first, end, after))
+            i = max(after, i + 1)
+        else:
+            i += 1
+    return spans
+
+
+def _opens(text: str, i: int) -> bool:
+    before = text[i - 1] if i > 0 else "\n"
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if text[i] in "'’" and before.isalnum():
+        return False  # an apostrophe: it's, Putin's
+    if text[i] == "”":
+        return before == "\n" and not after.isspace()  # a paragraph opened with the wrong mark
+    return (before.isspace() or before in "([—–-:,") and not after.isspace()
+
+
+def _closes(text: str, j: int) -> bool:
+    before = text[j - 1] if j > 0 else " "
+    after = text[j + 1] if j + 1 < len(text) else " "
+    if text[j] in "'’" and after.isalnum():
+        return False
+    if text[j] in "'’" and before.isalpha() and not (after.isspace() or after in ".,;:!?)—–-"):
+        return False
+    if text[j] in "”»" and (after.isspace() or after in ".,;:!?)"):
+        return True  # 'view Ted Cruz today, ” Bozell adds': only a close looks like this
+    if text[j] in DOUBLE and before == " " and j > 1 and text[j - 2] in "'’" and (after.isspace() or after in ".,;:"):
+        return True  # '"… she said, 'Well done,' " said Russell': a quote's closing quote within it, spaced off
+    return not before.isspace()
+
+
 # How far a sentence is looked for around a point: a text without sentence breaks stays cheap.
 MAX_WINDOW = 400
 

@@ -57,16 +57,29 @@ def merge(*groups: list[Name]) -> list[Name]:
     return sorted(out.values(), key=lambda n: n.text)
 
 
-def from_store(con, limit: int = MAX_NAMES) -> list[Name]:
-    """The corpus's entities named at least MIN_MENTIONS times, by their canonical name, each name with
-    the type most of its mentions have (the `entity_forms` counts: no scan of the mentions)."""
+def from_store(con, replaced: list[str] = (), run_id: str | None = None, limit: int = MAX_NAMES) -> list[Name]:
+    """The corpus's names (each full form an entity's mentions resolved to) named at least MIN_MENTIONS
+    times, each with its entity's type, from the `entity_forms` counts (no scan of the history).
+
+    The mentions of the articles a run replaces (`replaced`, and those stored under `run_id`) do not
+    count: a run's memory is what the rest of the corpus knew, so a rerun sees the memory the first run
+    saw and changes nothing, instead of finding its own names a second time."""
     rows = con.execute("""
-        select e.name, e.type, sum(f.mentions) as n
-        from entity_forms as f
+        with own as (
+            select m.entity_id, m.form, count(*) as n
+            from mentions as m
+            where m.article_id in (select unnest($ids::varchar[]))
+               or m.article_id in (select article_id from articles where run_id = $run)
+            group by all
+        ), forms as (
+            select entity_id, form, sum(mentions) as n from entity_forms group by all
+        )
+        select f.form, e.type, f.n - coalesce(o.n, 0) as n
+        from forms as f
         join entities as e using (entity_id)
-        group by all
-        having sum(f.mentions) >= $min
-        order by n desc, e.name, e.type""", {"min": MIN_MENTIONS}).fetchall()
+        left join own as o using (entity_id, form)
+        where f.n - coalesce(o.n, 0) >= $min
+        order by n desc, f.form, e.type""", {"min": MIN_MENTIONS, "ids": list(replaced), "run": run_id}).fetchall()
     seen, out = set(), []
     for name, etype, _ in rows:
         if name not in seen and usable(name):
@@ -137,7 +150,7 @@ def _factory():
             for n in names:
                 by_type.setdefault(LABEL[n.type], []).append(n.text)
             for label, texts in by_type.items():
-                self.matcher.add(label, list(nlp.tokenizer.pipe(texts)))
+                self.matcher.add(label, [nlp.make_doc(t) for t in texts])
 
         def __call__(self, doc):
             matches = self.matcher(doc)

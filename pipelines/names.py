@@ -9,12 +9,18 @@ PERSON, ORG and GPE (the entity stage maps GPE to LOCATION), as the model pipeli
 
 How, in short: a name is a run of capitalised words (with the small words names keep inside them:
 "Banco do Brasil", "Ludwig van Beethoven"). A run is dropped when it is only a common word capitalised by
-its position (a sentence's first word, a headline in capitals, any noun in German). What is left is typed by
-evidence, strongest first: a place in the gazetteer or a country's name in the language (CLDR, through
-babel), an organisation word ("Ministério", "-partiet", "GmbH"), an acronym, a title or given name before
-it or a verb of saying after it (a person). A full name lends its type to its parts later in the article
-("Rasmussen" after "Anders Fogh Rasmussen"). Word lists: pipelines/data/name_words.yaml; the choices and
-thresholds were measured with benchmarks/names.py.
+its position (a sentence's first word, a headline in capitals, any noun in German: wordfreq frequencies,
+spaCy's stop words, and the article's own lower-case words). What is left is typed by evidence, strongest
+first: a title before it (a person), a place (the gazetteer, geo; countries' names in the language from
+CLDR through babel; a short list), an organisation word ("Ministério", "-partiet", "GmbH"), an acronym, a
+given name or a verb of saying after it (a person); names no rule knows by the word vectors of the
+installed French model (surnames lie near given names, companies near companies). A full name lends its
+type to its parts later in the article ("Rasmussen" after "Anders Fogh Rasmussen"). Scripts without
+capitals (Chinese, Japanese...) get only the places the lists name. Word lists:
+pipelines/data/name_words.yaml; the choices and thresholds were measured with benchmarks/names.py.
+
+Cost: a tokenizer pass and a few passes over the tokens' texts (no model), linear in the text; a token of
+100 characters or more is not searched for affixes (spaCy's tokenizer is quadratic there).
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import spacy
 import yaml
+from spacy.attrs import IDX, LENGTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -34,8 +41,13 @@ from pipelines import geo
 
 DATA = Path(__file__).parent / "data"
 COMPONENT = "newsmon_names"
+TEXT_KEY = "newsmon_names_text"
 # spaCy's own code where the usual one differs ("no" is Norwegian Bokmål, "nb", in spaCy and wordfreq).
 LANG_CODES = {"no": "nb", "nn": "nb"}
+# wordfreq's and CLDR's codes where they differ: Croatian, Serbian and Bosnian share one Serbo-Croatian
+# list (in Latin letters); Tagalog is Filipino.
+WORDFREQ_CODES = {"hr": "sh", "sr": "sh", "bs": "sh", "tl": "fil", "nn": "nb"}
+BABEL_CODES = {"tl": "fil", "nb": "nb"}
 # German and Luxembourgish capitalise every noun: there a capital letter alone is no sign of a name.
 NOUN_CAPITALISING = {"de", "lb"}
 # Scandinavian and German genitive without apostrophe ("Sveriges", "Danmarks", "Deutschlands").
@@ -63,29 +75,43 @@ CURRENCY = set("$€£¥₩₹")
 LEGAL_FORMS = {"A/S", "ApS", "AB", "ASA", "GmbH", "AG", "SA", "S.A.", "Inc", "Inc.", "Ltd", "Ltd.", "plc", "PLC",
                "Oy", "Oyj", "NV", "N.V.", "BV", "B.V.", "SpA", "S.p.A.", "Lda", "Ltda", "LLC", "KG"}
 # An elided article or preposition joined to a name ("d'Italia", "dell'Economia", "l'Oréal").
-ELISION = re.compile(r"^(?:d|l|dell|dall|nell|sull|all|dell|degl|qu)['’][A-ZÀ-Þ]", re.I)
-QUOTES_AND_DASHES = set("\"'«»„“”‘’‚‹›-–—:•*·(")
+ELISION = re.compile(r"^(?:d|l|dell|dall|nell|sull|all|degl|qu)['’][A-ZÀ-Þ]", re.I)
 # "PSD", "NATO", "ONGs", and the Swedish genitive of an acronym "FN:s".
 ACRONYM = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9&]{1,5}(?:s|:s)?$")
-INITIAL = re.compile(r"^[A-ZÀ-ÖØ-Þ]\.$")
-POSSESSIVE = re.compile(r"(?:['’`´]s?)$")
-# Types given when nothing but capitals is known (chosen by measurement, benchmarks/names.py).
+# Case endings of names in languages that inflect them, longest first, and the nominative endings tried in
+# their place (a stem plus "", "a", "o"...).
+_SLAVIC_LATIN = ("iem", "ach", "owi", "ami", "om", "em", "ie", "iu", "ą", "ę", "u", "a", "y", "i", "e", "é", "ú",
+                 "ou", "ov", "oj")
+_CYRILLIC = ("ами", "ах", "ом", "ой", "ей", "ем", "е", "у", "ю", "ы", "и", "а", "я")
+CASE_ENDINGS = {lang: _SLAVIC_LATIN for lang in ("pl", "cs", "sk", "sl", "hr", "lt", "lv")}
+CASE_ENDINGS |= {lang: _CYRILLIC for lang in ("ru", "uk", "be", "bg")}
+CASE_ENDINGS |= {lang: _CYRILLIC + _SLAVIC_LATIN for lang in ("sr", "bs", "mk")}  # written in both scripts
+NOMINATIVE_ENDINGS = ("", "a", "o", "e", "y", "а", "я", "о")
+# Types given when nothing but capitals is known, chosen by measurement on the tuning half of
+# benchmarks/names.py (None: not a name). One unknown word (no vector): ORG; one that is also a common
+# lower-case word ("Governo", "Internet"): dropped; two to four words: PERSON; more: ORG; several words all
+# common ("Nações Unidas", "Indre Mission"): ORG.
 SINGLE_DEFAULT: str | None = "ORG"
+COMMON_SINGLE_DEFAULT: str | None = None
 MULTI_DEFAULT: str | None = "PERSON"
 LONG_DEFAULT: str | None = "ORG"
-SINGLE_AFTER_PLACE_WORD = False
-INITIAL_NEEDS_EVIDENCE = True
-COMMON_SINGLE_DEFAULT: str | None = None
 COMMON_MULTI_DEFAULT: str | None = "ORG"
+# A sentence's first word with no evidence is dropped, unless its vector is a person's.
+INITIAL_NEEDS_EVIDENCE = True
+INITIAL_VECTOR_LABELS: tuple[str, ...] = ("PERSON",)
+# Word vectors type unknown names (one word, and runs of two to four words); a nearest centroid below this
+# cosine similarity is no evidence.
 USE_VECTORS = True
 MULTI_VECTORS = True
-INITIAL_VECTOR_LABELS: tuple[str, ...] = ("PERSON",)
 VECTOR_MIN_SIMILARITY = 0.0
 TERRITORIES_SKIPPED = {"EU", "EZ", "UN", "001", "QO", "ZZ", "XA", "XB"}  # unions are organisations
 
 
+LETTER = re.compile(r"[^\W\d_]")
+
+
 def _word(text: str) -> bool:
-    return any(c.isalpha() for c in text)
+    return LETTER.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -101,7 +127,6 @@ class Words:
     org_suffixes: tuple[str, ...]
     titles: frozenset[str]
     title_suffixes: tuple[str, ...]
-    place_before: frozenset[str]
     say_after: frozenset[str]
     first_names: frozenset[str]
     place_words: frozenset[str]
@@ -111,25 +136,38 @@ class Words:
     territories: frozenset[str]
     countries: frozenset[str]
     freq: dict
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def zipf(self, word: str) -> float:
-        f = self.freq.get(word.casefold())
-        return math.log10(f) + 9 if f else 0.0
-
-    def common(self, word: str) -> bool:
         low = word.casefold()
-        return low in self.stop or self.zipf(low) >= COMMON_ZIPF
+        f = self.freq.get(low)
+        if f is None and self.lang == "sr" and not low.isascii():
+            f = self.freq.get(_latin(low))  # Serbian in Cyrillic, its word list in Latin letters
+        return math.log10(f) + 9 if f else 0.0
 
     def first_name(self, word: str) -> bool:
         return word.casefold() in self.first_names
 
     def org_word(self, word: str) -> bool:
-        low = word.casefold()
-        return low in self.org_words or any(low.endswith(s) and len(low) > len(s) + 2 for s in self.org_suffixes)
+        # Asked of the same few words many times per article: remembered (bounded).
+        hit = self.memo.get(word)
+        if hit is None:
+            low = word.casefold()
+            hit = low in self.org_words or _compound_of(low, self.org_suffixes)
+            if len(self.memo) < 100_000:
+                self.memo[word] = hit
+        return hit
 
     def title(self, word: str) -> bool:
         low = word.casefold()
-        return low in self.titles or any(low.endswith(s) and len(low) > len(s) + 2 for s in self.title_suffixes)
+        return low in self.titles or _compound_of(low, self.title_suffixes)
+
+
+def _compound_of(low: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether a word ends with one of the suffixes after at least three more letters ("Folkpartiet")."""
+    # str.endswith with a tuple is one C call; the loop runs only for the few words that match.
+    return bool(suffixes) and low.endswith(suffixes) and any(
+        low.endswith(s) and len(low) > len(s) + 2 for s in suffixes)
 
 
 @functools.cache
@@ -157,12 +195,32 @@ def words(lang: str) -> Words:
         articles=frozenset(of("connector_articles")),
         org_connectors=frozenset(of("org_connectors")), org_words=frozenset(of("org_words")),
         org_suffixes=tuple(sorted(of("org_suffixes"))), titles=frozenset(of("titles")),
-        title_suffixes=tuple(sorted(of("title_suffixes"))), place_before=frozenset(of("place_before")),
+        title_suffixes=tuple(sorted(of("title_suffixes"))),
         say_after=frozenset(of("say_after")), first_names=frozenset(of("first_names")),
         place_words=frozenset(of("place_words")), place_suffixes=tuple(sorted(of("place_suffixes"))),
         places=frozenset(_key(p) for p in _listed_places(lists, lang)),
         calendar=_calendar(lang), territories=_territories(lang), countries=_countries(lang),
         freq=_frequencies(lang))
+
+
+# Cyrillic letters in Latin (Serbian and Russian usage mixed: the gazetteer's alternate names have both,
+# "Beograd", "Moskva"); letters of other scripts are kept.
+CYRILLIC = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "dj", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch",
+    "џ": "dz", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "є": "ye",
+    "і": "i", "ї": "yi", "ґ": "g"})
+
+
+def _latin(text: str) -> str:
+    low = text.casefold().translate(CYRILLIC)
+    return low[:1].upper() + low[1:] if text[:1].isupper() else low
+
+
+@functools.lru_cache(maxsize=65_536)
+def _demonym(name: str) -> bool:
+    return geo.is_demonym(name)
 
 
 def _key(name: str) -> str:
@@ -181,6 +239,7 @@ def _frequencies(lang: str) -> dict:
     wordfreq.zipf_frequency would tokenise every word again."""
     import wordfreq
 
+    lang = WORDFREQ_CODES.get(lang, lang)
     if lang not in wordfreq.available_languages():
         return {}
     return wordfreq.get_frequency_dict(lang, wordlist="best")
@@ -191,7 +250,7 @@ def _babel_locale(lang: str):
     try:
         from babel import Locale
 
-        return Locale.parse(lang)
+        return Locale.parse(BABEL_CODES.get(lang, lang))
     except Exception:  # noqa: BLE001 - an unknown locale or no babel: no calendar or country names
         return None
 
@@ -238,10 +297,10 @@ def _spacy_code(lang: str) -> str:
     return LANG_CODES.get(lang, lang)
 
 
-@functools.cache
-def pipeline(lang: str) -> Language:
-    """The names pipeline for a language: spaCy's blank tokenizer for it (the multi-language one if spaCy
-    has none), a sentencizer and the names component. One per language and process."""
+def build(lang: str) -> Language:
+    """A new names pipeline for a language: spaCy's blank tokenizer for it (the multi-language one if
+    spaCy has none), a sentencizer and the names component (`entities.load_model` adds the entity memory
+    to its own copy)."""
     code = _spacy_code(lang)
     try:
         nlp = spacy.blank(code)
@@ -255,6 +314,10 @@ def pipeline(lang: str) -> Language:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe(COMPONENT, config={"lang": code})
     return nlp
+
+
+# One per language and process.
+pipeline = functools.cache(build)
 
 
 def _split_possessives(nlp: Language) -> None:
@@ -275,6 +338,12 @@ class _BoundedTokenizer:
         self.vocab = tokenizer.vocab
 
     def __call__(self, text: str) -> Doc:
+        doc = self._tokenize(text)
+        # The names component reads the text once; Doc.text rebuilds it from every token.
+        doc.user_data[TEXT_KEY] = text
+        return doc
+
+    def _tokenize(self, text: str) -> Doc:
         if not LONG_TOKEN.search(text):
             return self.tokenizer(text)
         words: list[str] = []
@@ -333,9 +402,42 @@ class NameFinder:
         self.words = words(lang)
 
     def __call__(self, doc: Doc) -> Doc:
+        if self.lang in UNCASED:
+            doc.user_data.pop(TEXT_KEY, None)
+            doc.ents = [Span(doc, s, e, label="GPE") for s, e in _uncased_places(doc, self.lang)]
+            return doc
         found = find(doc, self.words)
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in found]
         return doc
+
+
+# Scripts without capital letters: no run of capitals to find, only the places the language's lists name.
+UNCASED = {"zh", "ja", "ko", "th", "lo", "km", "my", "ar", "fa", "ur", "he", "yi", "hi", "mr", "ne", "bn", "pa",
+           "gu", "ta", "te", "kn", "ml", "si", "ka", "am"}
+
+
+@functools.cache
+def _uncased_pattern(lang: str):
+    names = {n for loc in filter(None, (_babel_locale(lang),)) for code, n in loc.territories.items()
+             if code not in TERRITORIES_SKIPPED}
+    names |= set(_listed_places(_word_lists(), lang))
+    names = sorted((n for n in names if len(n) >= 2 and not n.isascii()), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, names))) if names else None
+
+
+def _uncased_places(doc: Doc, lang: str) -> list[tuple[int, int]]:
+    """Country and listed place names found in the text (longest first), as token spans."""
+    pattern = _uncased_pattern(lang)
+    out = []
+    if pattern is None:
+        return out
+    last = -1
+    for m in pattern.finditer(doc.text):
+        span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+        if span is not None and span.start >= last:
+            out.append((span.start, span.end))
+            last = span.end
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -356,12 +458,18 @@ class _Text:
 
     def __init__(self, doc: Doc, w: Words):
         self.w = w
-        self.texts = texts = [t.text for t in doc]
+        # One array call, not a Token object per token and attribute (most of the time otherwise).
+        rows = doc.to_array([IDX, LENGTH, SPACY, SENT_START]).tolist()
+        text = doc.user_data.pop(TEXT_KEY, None)
+        if text is None or len(text) != (rows[-1][0] + rows[-1][1] + rows[-1][2] if rows else 0):
+            text = doc.text
+        self.text = text
+        self.texts = texts = [text[i:i + n] for i, n, _, _ in rows]
         self.n = len(texts)
-        self.spaced = [bool(t.whitespace_) for t in doc]
-        self.sent_start = [bool(t.is_sent_start) for t in doc]
+        self.spaced = [bool(sp) for _, _, sp, _ in rows]
+        self.sent_start = [ss == 1 for _, _, _, ss in rows]
         self.cap = [_capitalised(t) for t in texts]
-        self.shouted = _shouted_tokens(doc, texts, self.cap)
+        self.shouted = _shouted_tokens(doc, text, texts, self.cap)
         self.initial = _initial_positions(texts, self.sent_start)
         self.lower_seen = {t.casefold() for t in texts if t[:1].islower()}
         # Words the article writes capitalised away from a sentence's start are names in it (not in German,
@@ -415,7 +523,11 @@ def find(doc: Doc, w: Words) -> list[tuple[int, int, str]]:
 def _capitalised(t: str) -> bool:
     # "São", "McCain", "D'Alema", "ØRESUND", "J."; not "iPhone", digits or currencies ("US$", "R$").
     # A letter and digits ("P1", "A4") is a code, not a name.
-    return (t[:1].isupper() and _word(t) and not any(c in CURRENCY for c in t)
+    if not t[:1].isupper():
+        return False
+    if t.isalpha():
+        return True
+    return (_word(t) and not any(c in CURRENCY for c in t)
             and (not any(c.isdigit() for c in t) or sum(c.isalpha() for c in t) >= 2))
 
 
@@ -424,7 +536,7 @@ def _acronym(t: str) -> bool:
     return bool(ACRONYM.match(t)) and sum(c.isupper() for c in t) >= 2
 
 
-def _shouted_tokens(doc: Doc, texts: list[str], cap: list[bool]) -> list[bool]:
+def _shouted_tokens(doc: Doc, text: str, texts: list[str], cap: list[bool]) -> list[bool]:
     """Tokens whose capitals say nothing: on a line with no lower-case letter (a headline or dateline in
     capitals), in a stretch of three or more words in capitals (a headline inside a line), or a word in
     capitals too long for an acronym ("ROCKMUSIK i Danmark", a typographic lead-in)."""
@@ -446,7 +558,6 @@ def _shouted_tokens(doc: Doc, texts: list[str], cap: list[bool]) -> list[bool]:
             for k in range(i, j):
                 out[k] = True
         i = j
-    text = doc.text
     if not any(c.isupper() for c in text):
         return out
     line_start = 0
@@ -511,8 +622,12 @@ def _runs(x: _Text) -> list[_Run]:
             if t == "&" and j + 1 < n and cap[j + 1]:
                 j += 1
                 continue
+            if t in ("-", "‐", "/") and not x.spaced[j - 1] and not x.spaced[j] and j + 1 < n and cap[j + 1]:
+                j += 1  # "ABS-CBN", "Jean-Pierre" where the tokenizer splits them
+                continue
             low = t.casefold()
-            if low in w.connectors:
+            if low in w.connectors or low in w.articles and texts[j - 1].casefold() in w.connectors:
+                # ("Alexander Van der Bellen": an article after a capitalised connector.)
                 # One or two connectors ("van der", "de la", "de os"), then a capitalised word.
                 k = j + 1
                 if k < n and (texts[k].casefold() in w.connectors or texts[k].casefold() in w.articles):
@@ -566,16 +681,19 @@ def _clean(run: _Run, x: _Text) -> list[_Run]:
     split = []
     for p in parts:
         split += _split_names(p, x)
-    for p in split:
-        if title_before and p.start == s:
-            p.label, p.strong = "PERSON", True
+    if len(split) > 1 and all(x.lower_word(texts[i]) for i in range(split[0].start, split[0].end) if x.cap[i]):
+        split = split[1:]  # "Predsjednik Vlade Andrej Plenković": the office's common words go
+    elif title_before:
+        split[0].label, split[0].strong = "PERSON", True
     return split
 
 
 def _split_names(run: _Run, x: _Text) -> list[_Run]:
     """Two names side by side in one run, split:
     - before a given name after a genitive, an acronym, a place, an organisation word or a common word
-      ("TVs Sten Baadsgaard", "Brasília Vicente Rivera", "Consiglio Giorgia Meloni");
+      ("TVs Sten Baadsgaard", "Brasília Vicente Rivera", "Consiglio Giorgia Meloni", "Vlade Andrej
+      Plenković"), but not after a saint's title or in a street's or a square's name ("Santa Maria",
+      "Praça General Humberto Delgado");
     - at a connector followed by a place or an acronym, unless the run is one place or has an
       organisation word ("PF de Brasília", "Dow dos EUA"; but "Rio de Janeiro", "Banco de Portugal")."""
     texts, w = x.texts, x.w
@@ -589,10 +707,11 @@ def _split_names(run: _Run, x: _Text) -> list[_Run]:
         prev = texts[k - 1]
         if x.cap[k] and x.cap[k - 1] and w.first_name(texts[k]) and not w.first_name(prev) and (
                 prev.endswith("s") and w.lang in GENITIVE_S or _acronym(prev) or _is_place(prev, w)
-                or w.org_word(prev) or x.lower_word(prev)):
+                or w.org_word(prev) or x.lower_word(prev) and not _place_head(texts[run.start], w)
+                and prev.casefold() not in SAINTS):
             out.append(_Run(a, k))
             a = k
-        elif not x.cap[k] and not has_org and x.cap[k - 1]:
+        elif not x.cap[k] and not has_org and x.cap[k - 1] and texts[k].casefold() in w.connectors:
             # The name after the connector(s): up to the next connector or the run's end.
             b = k
             while b < run.end and not x.cap[b]:
@@ -673,7 +792,7 @@ def _type(run: _Run, x: _Text) -> None:
         return
     # Demonyms and nationality words are not places ("Russians", "Danes"; local languages mostly write
     # theirs in lower case).
-    if len(caps) == 1 and geo.is_demonym(name):
+    if len(caps) == 1 and _demonym(name):
         run.label = None
         return
     # A capitalised month or day ("Janeiro", "Monday") is a date.
@@ -691,8 +810,10 @@ def _type(run: _Run, x: _Text) -> None:
         run.label = None
         return
     # Places: a country or region by its name in the language ("Tyskland", "Alemanha"), the gazetteer's
-    # places (GeoNames, many local spellings: "Lissabon"), and their genitive ("Sveriges", "Danmarks").
-    if _is_place(name, w) or w.lang in GENITIVE_S and name.endswith("s") and _is_place(name[:-1], w):
+    # places (GeoNames, many local spellings: "Lissabon"), their genitive ("Sveriges", "Danmarks"), and
+    # their inflected forms in languages with cases ("w Warszawie", "в Москве"; not stem changes: "v Praze").
+    if (_is_place(name, w) or w.lang in GENITIVE_S and name.endswith("s") and _is_place(name[:-1], w)
+            or len(toks) == 1 and _inflected_place(name, w)):
         run.label, run.strong = "GPE", True
         return
     # People: a given name first ("Anders Fogh Rasmussen", "Maria Silva", "Poul-Erik
@@ -738,11 +859,9 @@ def _type(run: _Run, x: _Text) -> None:
     if len(caps) > 4:
         run.label = LONG_DEFAULT
         return
-    # One unknown word: after a preposition of place ("i Skjern", "em Cascais") a place; else by
-    # measurement (SINGLE_DEFAULT).
-    if SINGLE_AFTER_PLACE_WORD and _prev_word(x, run.start).casefold() in w.place_before:
-        run.label = "GPE"
-        return
+    # One unknown word: typed by its vector (surnames lie near given names, companies near companies,
+    # towns near countries), else an organisation: by measurement the most frequent type of an unknown
+    # lone name once surnames took their type from full names (see _propagate).
     by_vector = USE_VECTORS and _vector_type(name, w.lang)
     if x.lower_word(name):
         run.label = COMMON_SINGLE_DEFAULT
@@ -750,9 +869,19 @@ def _type(run: _Run, x: _Text) -> None:
         run.label = by_vector or SINGLE_DEFAULT
     # A sentence's first word that no evidence calls a name is most often a word the dictionary lacks
     # (a compound: "Barntillägget", "Invaliditetsersättning"): a name only if the article names it so
-    # elsewhere (see _propagate), or if its vector is a person's ("Lacan desenvolveu", "Clinton disse").
+    # elsewhere (see _propagate), or if its vector is a person's ("Lacan desenvolveu", "Picasso pintou").
     if INITIAL_NEEDS_EVIDENCE and x.initial[run.start] and by_vector not in INITIAL_VECTOR_LABELS:
         run.pending = True
+
+
+# "São Paulo", "Santa Maria", "San José", "Sankt Petersburg": a saint's place or institution, not a word
+# before a person's name.
+SAINTS = {"são", "santa", "santo", "san", "sankt", "saint", "sainte", "st.", "st", "ste", "sveti", "sveta",
+          "sv.", "svätý", "święty", "santos", "santas"}
+
+
+def _place_head(word: str, w: Words) -> bool:
+    return word.rstrip(".").casefold() in w.place_words
 
 
 def _place_named(caps: list[str], w: Words) -> bool:
@@ -763,7 +892,7 @@ def _place_named(caps: list[str], w: Words) -> bool:
         return False
     if len(caps) > 1 and caps[-1].casefold() in w.place_words:
         return True
-    return any(c.casefold().endswith(sfx) and len(c) > len(sfx) + 2 for c in caps for sfx in w.place_suffixes)
+    return any(_compound_of(c.casefold(), w.place_suffixes) for c in caps)
 
 
 def _org_after(run: _Run, x: _Text) -> None:
@@ -782,6 +911,20 @@ def _org_after(run: _Run, x: _Text) -> None:
         run.label, run.strong = "ORG", True
 
 
+def _inflected_place(name: str, w: Words) -> bool:
+    """A place's name with a case ending (Slavic and Baltic languages inflect names: "Warszawie",
+    "Krakowie", "Gdańsku", "Москве"): the ending swapped for a nominative one finds it."""
+    endings = CASE_ENDINGS.get(w.lang)
+    if not endings or len(name) < 5:
+        return False
+    for end in endings:
+        if name.endswith(end) and len(name) - len(end) >= 3:
+            stem = name[: len(name) - len(end)]
+            if any(_place_evidence(stem + base, w.lang) >= 2 for base in NOMINATIVE_ENDINGS):
+                return True
+    return False
+
+
 def _parts(t: str, w: Words) -> list[str]:
     """A token and its pieces for organisation words: hyphen parts and the genitive's base."""
     out = [t] + (t.split("-") if "-" in t else [])
@@ -794,13 +937,6 @@ def _next_word(x: _Text, i: int) -> str:
     while i < x.n and x.texts[i].isspace():
         i += 1
     return x.texts[i] if i < x.n else ""
-
-
-def _prev_word(x: _Text, i: int) -> str:
-    i -= 1
-    while i >= 0 and x.texts[i].isspace():
-        i -= 1
-    return x.texts[i] if i >= 0 else ""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -849,10 +985,9 @@ def _centroids(lang: str):
 
     if _vectors() is None:
         return None
-    w = words(lang)
     lists = _word_lists()
     examples = {
-        "PERSON": [n for n in lists["first_names"].split()],
+        "PERSON": lists["first_names"].split(),
         "ORG": lists["org_examples"].split(),
         "GPE": [n for loc in filter(None, (_babel_locale(lang), _babel_locale("en")))
                 for code, n in loc.territories.items() if code not in TERRITORIES_SKIPPED and " " not in n]
@@ -863,13 +998,13 @@ def _centroids(lang: str):
         vecs = [v for v in (_vector(n) for n in examples[label]) if v is not None]
         c = np.mean(vecs, axis=0)
         out.append(c / np.linalg.norm(c))
-    del w
     return np.stack(out)
 
 
 VECTOR_LABELS = ("PERSON", "ORG", "GPE")
 
 
+@functools.lru_cache(maxsize=65_536)
 def _vector_type(word: str, lang: str) -> str | None:
     """The nearest centroid's label for a word with a vector (None without one, or when it is near none)."""
     c = _centroids(lang)
@@ -881,6 +1016,7 @@ def _vector_type(word: str, lang: str) -> str | None:
     return VECTOR_LABELS[best] if sims[best] >= VECTOR_MIN_SIMILARITY else None
 
 
+@functools.lru_cache(maxsize=65_536)
 def _vector_type_words(caps: tuple[str, ...], lang: str) -> str | None:
     c = _centroids(lang)
     vs = [v for v in (_vector(t) for t in caps) if v is not None] if c is not None else []
@@ -906,6 +1042,9 @@ def _propagate(runs: list[_Run], x: _Text) -> None:
             by_word.setdefault(toks[0], "PERSON")
         elif len(toks) > 1 and r.strong:
             by_word.setdefault(toks[0], r.label)
+    # Names the article uses where no sentence start explains the capital: a sentence-initial use of one
+    # is the same name ("Tvebak er utilfreds. ... talte vi med Tvebak").
+    settled = {" ".join(texts[r.start:r.end]): r.label for r in runs if not r.pending}
     for r in runs:
         name = " ".join(texts[r.start:r.end])
         if r.strong:
@@ -920,7 +1059,7 @@ def _propagate(runs: list[_Run], x: _Text) -> None:
         elif r.end - r.start == 1 and name in by_word:
             r.label = by_word[name]
         elif r.pending:
-            r.label = None
+            r.label = settled.get(name)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -937,12 +1076,16 @@ def _place_evidence(name: str, lang: str) -> int:
     ("Lissabon", "Estocolmo")."""
     key = _key(name)
     w = words(lang)
-    if not key or geo.is_demonym(name):
+    if not key or _demonym(name):
         return 0
     if key in w.territories or key in w.places:
         return 3
     if not geo.fold(name):
-        return 0  # the gazetteer's keys are Latin letters
+        latin = _latin(name)
+        if name.isascii() or not geo.fold(latin) or latin.casefold() == name.casefold():
+            return 0
+        # The gazetteer's keys are Latin letters: a Cyrillic name by its transliteration ("Београд").
+        return min(_place_evidence(_latin(name), lang), 2)
     p = geo.lookup(name)
     if p is None:
         return 0

@@ -212,11 +212,12 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     (NEWSMON_NLP_LANGUAGES), or it was analysed and named no one."""
     from pipelines import entities
 
-    rows = _slice(s, _read_rows(run, "articles"), part)
+    batch = _read_rows(run, "articles")
+    rows = _slice(s, batch, part)
     wanted = {x.strip() for x in s.nlp_languages.split(",")}
     analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
     patterns = alerts.patterns(alerts.load_watchlist(s.watchlist_path))
-    names = str(_memory_file(s)) if analysed else None
+    names = str(_memory_file(s, run["run_id"], [r["article_id"] for r in batch])) if analysed else None
     workers = s.workers if part is None else 1
     # Each worker process loads the models once and runs the whole analysis of its chunks: NER, the
     # entity layers, geocoding and claims. Only small rows come back, not spaCy Docs, and the main
@@ -247,10 +248,10 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     return _finish_stage(run, "analyse", counts, part=part)
 
 
-def _memory_file(s: Settings) -> Path:
-    """The entity memory for this analysis: the corpus's known names as the database holds them now
-    (read-only: `load` is the one writer), in a file named by its content (data/memory/), which each
-    worker loads once. A new name in the database makes a new file."""
+def _memory_file(s: Settings, run_id: str, replaced: list[str]) -> Path:
+    """The entity memory for this analysis: the corpus's known names as the database holds them now,
+    less the articles this run replaces (read-only: `load` is the one writer), in a file named by its
+    content (data/memory/), which each worker loads once. A new name in the database makes a new file."""
     from pipelines import memory
 
     names: list = []
@@ -259,7 +260,7 @@ def _memory_file(s: Settings) -> Path:
 
         con = store.connect(s.db_path, read_only=True)
         try:
-            names = memory.from_store(con)
+            names = memory.from_store(con, replaced, run_id)
         except duckdb.CatalogException:  # a database from before migration 006 (read-only opens do not migrate)
             names = []
         finally:

@@ -1,18 +1,13 @@
 """Speakers: who said a quote, chosen as a ranking over candidates, and which entity a speaker is.
 
-For each quote the candidates are the speakers that patterns read around it (the cue verb's subject
-after or before it, the passive's agent, 'X agreed.' just before, a dash line, 'X said:' ending the
-previous paragraph), the subjects a dependency parse finds (only for quotes no pattern reads: the parse
-is the stage's cost), and the context: the previous speaker in the paragraph, the speakers of the quote
-paragraphs around a quote that is its whole paragraph, the subject of the sentence before, the persons
-and organisations of the paragraph, and the last speaker. Each gets named features (`features`); a
-linear score with the weights of `lexicon.WEIGHTS["speaker"]` ranks them against a "no speaker" option.
-
-The words chosen then resolve to an entity (`resolve`): a name to the mention it overlaps; a pronoun, a
-group ('they', 'the ministry', 'officials') or a description ('the minister') by a second ranking over
-the persons and organisations named before it (`antecedent_features`), where number and gender must
-agree and a description's head noun must be one the candidate was introduced with. The weights are
-fitted on PolNeAR train by `benchmarks/claims.py --fit` (docs/speakers.md).
+A quote's candidates come from patterns around it (`proposals`: the cue verb's subject after or before
+it, a passive's agent, 'X agreed.' just before, a dash line, 'X said:' ending the paragraph before), from
+the parse of its sentence where no pattern reads one (`parsed`: the parse is the stage's cost), and from
+context (`context`: the paragraph's previous speaker, the quote paragraphs around it, the subject of the
+sentence before, the paragraph's persons and organisations, the last speaker). Named features score
+each against "no speaker" with the weights of lexicon.yaml. The words chosen then resolve to an entity
+(`resolve`): a name to its mention; a pronoun, group or description by a second ranking over the
+persons and organisations before it (`antecedents`: number, gender, head noun, recency, salience).
 """
 
 from __future__ import annotations
@@ -22,48 +17,37 @@ import dataclasses
 import functools
 import math
 import re
+from typing import Protocol
 
 from pipelines import lexicon
 from pipelines.entities import Mention
 
-# A pronoun or description refers back at most this far (characters): about a page of news copy.
-REACH = 2500
-# Candidates from context are a few: more would only add names that never speak.
-PARAGRAPH_NAMES = 3
+# How far (characters) a pronoun or description refers back: about a page of news copy; and how many of a
+# paragraph's names are candidates (more would only add names that never speak).
+REACH, PARAGRAPH_NAMES = 2500, 3
 INHERITED = frozenset({"same_paragraph_speaker", "quote_paragraph_before", "quote_paragraph_after", "last_speaker"})
 PATTERN_KINDS = frozenset({"after", "introduction", "agent", "sentence_before", "dash_line", "colon_paragraph"})
 PARSE_KINDS = frozenset({"parse_cue_subject", "parse_beside", "parse_according", "parse_verb_subject"})
 # The order of the score table in docs and in the fit: speaker features, then antecedent features.
 SPEAKER_FEATURES = (
     *sorted(PATTERN_KINDS), *sorted(PARSE_KINDS), *sorted(INHERITED), "neighbour_subject", "paragraph_name",
-    "cue", "neutral_cue", "distance", "pronoun", "description", "group", "name", "reporter", "person",
+    "cue", "neutral_cue", "distance", "pronoun", "description", "group", "name", "reporter", "function_word", "person",
     "organisation", "unresolved", "long_words", "alone_context", "null",
 )
 ANTECEDENT_FEATURES = ("agree_number", "agree_gender", "head_noun", "last_speaker", "earlier_speaker", "recency",
                        "same_paragraph", "salience", "null")
-# A neutral starting table (the order the cascade of patterns used to follow): the fit starts from it, and
-# the stage uses it only while lexicon.yaml has no fitted table.
-PRIOR = {
-    "speaker": {"agent": 5.0, "after": 4.5, "introduction": 4.0, "sentence_before": 3.5, "dash_line": 3.5,
-                "colon_paragraph": 3.5, "parse_cue_subject": 3.0, "parse_beside": 2.9, "parse_according": 2.8,
-                "parse_verb_subject": 2.5, "same_paragraph_speaker": 2.0, "quote_paragraph_before": 1.8,
-                "quote_paragraph_after": 1.6, "null": 1.0, "neighbour_subject": 0.5, "paragraph_name": 0.3,
-                "last_speaker": 0.2},
-    "antecedent": {"agree_number": 2.0, "agree_gender": 2.0, "head_noun": 2.0, "last_speaker": 1.5, "recency": 1.0,
-                   "null": 0.5},
-}
+PRIOR = lexicon.PRIOR_WEIGHTS
 
 
 def weights() -> dict[str, dict[str, float]]:
-    """The score table in use: the fitted one of lexicon.yaml, else PRIOR."""
+    """The score table in use: the fitted one of lexicon.yaml, else its prior (the rules' order)."""
     return lexicon.WEIGHTS or PRIOR
 
 
 @dataclasses.dataclass(frozen=True)
 class Site:
-    """Where a quote is: its opening mark, its words [start, end), the end of its closing mark, its
-    paragraph, where the previous quote ended (`floor`: no speaker is read across it), and whether it is
-    its whole paragraph."""
+    """Where a quote is: its marks and words, its paragraph, where the previous quote ended (`floor`: no
+    speaker is read across it), and whether it is its whole paragraph (`alone`)."""
 
     open_at: int
     start: int
@@ -77,9 +61,8 @@ class Site:
 
 @dataclasses.dataclass(frozen=True)
 class Candidate:
-    """A possible speaker: its words as written and their offset, the cue verb that goes with them, the
-    generators that proposed it (the `kinds`, each a feature) and, for one inherited from an earlier
-    speaker or a mention, its entity already."""
+    """A possible speaker: its words and offset, its cue, the generators that proposed it (`kinds`, each
+    a feature) and, when inherited from an earlier speaker or a mention, its entity."""
 
     words: str
     at: int
@@ -97,17 +80,32 @@ class Speaker:
     cue: str | None
     at: int | None
     until: int
-    kinds: frozenset[str] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A candidate speaker as ranked: the entity its words resolve to, and its features."""
+
+    candidate: Candidate
+    entity: str | None
+    features: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Antecedent:
+    """An entity a pronoun, group or description may stand for, with its antecedent features."""
+
+    entity: str
+    features: dict[str, float]
 
 
 @dataclasses.dataclass(frozen=True)
 class Decision:
-    """One ranking, kept for the benchmark's fit: the quote, each candidate with its entity and
-    features, and the index chosen (None: no speaker)."""
+    """One ranking, kept for the benchmark's fit: the quote, its options, the one chosen (None: nobody)."""
 
     start: int
     end: int
-    options: tuple[tuple[Candidate, str | None, dict[str, float]], ...]
+    options: tuple[Option, ...]
     chosen: int | None
 
 
@@ -116,34 +114,11 @@ def score(feats: dict[str, float], table: dict[str, float]) -> float:
     return sum(table.get(name, 0.0) * value for name, value in feats.items())
 
 
-def shape(words: str) -> str:
-    """What kind of words name the speaker: reporter, pronoun, group, description or name."""
-    low = words.lower().strip()
-    if low in lexicon.REPORTERS:
-        return "reporter"
-    if low in lexicon.PRONOUNS:
-        return "pronoun"
-    head = head_noun(words)
-    if head in lexicon.GROUP_NOUNS and not words[:1].isupper() or lexicon.TITLES.match(words) and (
-            head in lexicon.GROUP_NOUNS):
-        return "group"
-    if lexicon.TITLES.match(words) or words[:1].islower():
-        return "description"
-    return "name"
-
-
-def head_noun(words: str) -> str:
-    """The last word, lowercased, possessive and punctuation dropped ('the ministry's' is 'ministry')."""
-    toks = re.findall(r"[\w-]+", re.sub(r"['’]s?\b", "", words))
-    return toks[-1].lower() if toks else ""
-
-
-def choose(options: list[tuple[Candidate, str | None, dict[str, float]]], table: dict[str, float],
-           allow_null: bool = True) -> int | None:
+def choose(options: list[Option] | list[Antecedent], table: dict[str, float], allow_null: bool = True) -> int | None:
     """The index of the best-scoring option, or None when the "no speaker" option scores higher."""
     best, best_score = None, table.get("null", 0.0) if allow_null else -math.inf
-    for i, (_, _, feats) in enumerate(options):
-        s = score(feats, table)
+    for i, option in enumerate(options):
+        s = score(option.features, table)
         if s > best_score:
             best, best_score = i, s
     return best
@@ -156,7 +131,7 @@ def features(c: Candidate, site: Site, entity_type: str | None) -> dict[str, flo
         feats["cue"] = 1.0
         if c.cue in lexicon.NEUTRAL_CUES:
             feats["neutral_cue"] = 1.0
-    feats[shape(c.words)] = 1.0
+    feats[lexicon.shape(c.words)] = 1.0
     feats[{"PERSON": "person", "ORG": "organisation"}.get(entity_type or "", "unresolved")] = 1.0
     gap = min(abs(c.at - site.open_at), abs(c.at - site.close_end))
     feats["distance"] = min(1.0, math.log1p(gap) / math.log1p(2000))
@@ -168,8 +143,7 @@ def features(c: Candidate, site: Site, entity_type: str | None) -> dict[str, flo
 
 
 def _candidate(m: re.Match, base: int, kind: str, cue: str | None = None) -> Candidate:
-    found = m.groupdict().get("cue")
-    cue = cue or (found.lower() if found else None)
+    cue = cue or (m.groupdict().get("cue") or "").lower() or None
     return Candidate(m["who"], base + m.start("who"), cue, frozenset({kind}))
 
 
@@ -215,9 +189,6 @@ def proposals(text: str, site: Site) -> tuple[Candidate, ...]:
     return tuple(out)
 
 
-_NEIGHBOUR = re.compile(rf"(?:(?:But|And|Yet|So|Still|Meanwhile|Now|Later)\s+)?{lexicon.WHO}\s+(?:[a-z]+)")
-
-
 def context(text: str, site: Site, mentions: Mentions, previous: Speaker | None, last: Speaker | None,
             paragraph_before: Speaker | None, paragraph_after: Candidate | None) -> tuple[Candidate, ...]:
     """The candidates that come from around the quote rather than its own sentence: the previous speaker
@@ -242,7 +213,7 @@ def context(text: str, site: Site, mentions: Mentions, previous: Speaker | None,
     start = max(lexicon.sentence_start(text, site.para_start, site.open_at), site.floor)
     if start > site.para_start or site.alone and site.para_start > 1:
         prev_start = lexicon.sentence_start(text, text.rfind("\n", 0, start - 1) + 1, start - 1)
-        m = _NEIGHBOUR.match(text, prev_start, start)
+        m = lexicon.NEIGHBOUR_SUBJECT.match(text, prev_start, start)
         if m and m["who"].lower() not in lexicon.REPORTERS:
             cue = lexicon.CUE_RE.search(text, prev_start, start)
             out.append(Candidate(m["who"], m.start("who"), cue[0] if cue else None, frozenset({"neighbour_subject"})))
@@ -252,9 +223,12 @@ def context(text: str, site: Site, mentions: Mentions, previous: Speaker | None,
 
 
 def merged(candidates) -> list[Candidate]:
-    """Candidates with the same words at the same place are one, with the kinds of all."""
+    """Candidates with the same words at the same place are one, with the kinds of all; each one's
+    words are trimmed to the speaker ('one Democrat, who added that …' is 'one Democrat')."""
     by_place: dict[tuple[int, str], Candidate] = {}
     for c in candidates:
+        words = lexicon.TRAILING.sub("", c.words)
+        c = c if words == c.words or not words else dataclasses.replace(c, words=words)
         key = (c.at, c.words)
         kept = by_place.get(key)
         by_place[key] = c if kept is None else dataclasses.replace(
@@ -304,12 +278,13 @@ class Mentions:
         for m in self.all:
             if m.type != "PERSON":
                 continue
-            after = re.split(r"[.!?\n]", self.text[m.end_char:m.end_char + 80], maxsplit=1)[0]
-            for word in re.findall(r"[a-z]+", (self.text[max(0, m.start_char - 5):m.start_char] + " " + after).lower()):
-                gender = lexicon.GENDERED.get(word)
-                if gender:
-                    tally = counts.setdefault(m.entity_id, {})
-                    tally[gender] = tally.get(gender, 0) + 1
+            title = re.findall(r"[a-z]+", self.text[max(0, m.start_char - 6):m.start_char].lower())[-1:]
+            after = re.split(r"[.!?\n]", self.text[m.end_char:m.end_char + 80], maxsplit=1)[0].lower()
+            found = [lexicon.GENDER_TITLES.get(w) for w in title] + [
+                lexicon.GENDER_PRONOUNS.get(w) for w in re.findall(r"[a-z]+", after)]
+            for gender in filter(None, found):
+                tally = counts.setdefault(m.entity_id, {})
+                tally[gender] = tally.get(gender, 0) + 1
         return {e: g for e, t in counts.items() for g in t if 2 * t[g] > sum(t.values())}
 
 
@@ -329,29 +304,32 @@ def entity_at(words: str, at: int, index: Mentions) -> str | None:
 
 
 def antecedents(words: str, at: int | None, start: int, index: Mentions, last: Speaker | None,
-                spoken: dict[str, int]) -> list[tuple[str, dict[str, float]]]:
+                spoken: dict[str, int]) -> list[Antecedent]:
     """The entities a pronoun, group or description can stand for, each with its antecedent features: the
     persons and organisations named in the REACH before it, and the last speaker. A description's
     candidates are only those introduced with its head noun ('Energy minister Ines Duarte')."""
-    kind = shape(words)
+    kind = lexicon.shape(words)
     until = min(start, at) if at is not None else start  # a description is not its own introduction
     low = words.lower().strip()
     agree = lexicon.PRONOUNS.get(low, {})
     group = kind == "group" or agree.get("number") == "plural" or agree.get("gender") == "neuter"
-    noun = head_noun(words) if kind in ("group", "description") else ""
+    noun = lexicon.head_noun(words) if kind in ("group", "description") else ""
     latest: dict[str, Mention] = {}
     counts: dict[str, int] = {}
+    described: set[str] = set()  # entities introduced with the head noun at some mention
+    text = index.text
     for m in index.before(start):
         if start - m.end_char > REACH:
             break
         latest.setdefault(m.entity_id, m)
         counts[m.entity_id] = counts.get(m.entity_id, 0) + 1
+        if len(noun) >= 3 and m.entity_id not in described and re.search(rf"\b{re.escape(noun)}\b", _introduction(
+                text, m, until), re.I):
+            described.add(m.entity_id)
     out = []
-    text = index.text
     for entity, m in latest.items():
         etype = index.types.get(entity)
-        introduced = text[max(0, m.start_char - 40):min(m.end_char + 40, until)]
-        has_noun = bool(noun) and len(noun) >= 3 and re.search(rf"\b{re.escape(noun)}\b", introduced, re.I) is not None
+        has_noun = entity in described
         if kind == "description" and not has_noun:
             continue
         feats = {"agree_number": 1.0 if (etype == "ORG") == group else -1.0,
@@ -368,8 +346,16 @@ def antecedents(words: str, at: int | None, start: int, index: Mentions, last: S
             feats["earlier_speaker"] = 1.0
         if "\n" not in text[m.end_char:start]:
             feats["same_paragraph"] = 1.0
-        out.append((entity, feats))
+        out.append(Antecedent(entity, feats))
     return out
+
+
+def _introduction(text: str, m: Mention, until: int) -> str:
+    """A mention's name with the words around it in its sentence ('Energy minister Ines Duarte', 'Okafor,
+    the union leader,', 'the Ministry of Defence'), never reaching `until` (the words being resolved)."""
+    before = text[max(0, m.start_char - 40):m.start_char]
+    after = text[m.end_char:min(m.end_char + 40, until)]
+    return before[before.rfind(". ") + 1:] + m.surface + after.split(". ")[0]
 
 
 def resolve(words: str | None, at: int | None, start: int, index: Mentions, last: Speaker | None,
@@ -391,7 +377,7 @@ def resolve(words: str | None, at: int | None, start: int, index: Mentions, last
     """
     if not words:
         return None
-    kind = shape(words)
+    kind = lexicon.shape(words)
     if kind == "reporter":
         return None
     if at is not None and kind != "pronoun":
@@ -399,67 +385,23 @@ def resolve(words: str | None, at: int | None, start: int, index: Mentions, last
         if entity is not None or kind == "name":
             return entity
     table = weights()["antecedent"] if table is None else table
-    best, best_score = None, table.get("null", 0.0)
-    for entity, feats in antecedents(words, at, start, index, last, spoken):
-        s = score(feats, table)
-        if s > best_score:
-            best, best_score = entity, s
-    return best
+    options = antecedents(words, at, start, index, last, spoken)
+    pick = choose(options, table)
+    return options[pick].entity if pick is not None else None
 
 
-# What the parser gets around a quote instead of the quote itself: a short clause reads like one.
-STAND_IN = "This is it"
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
 # Right-hand parts of a subject that are not the speaker's name: ", who ...", ", the union leader,".
 CUT_DEPS = {"relcl", "appos", "acl", "punct", "cc", "conj", "advcl", "parataxis"}
 
 
-@functools.cache
-def parser(model: str | None):
-    """A pipeline with only the dependency parser (and the tok2vec it listens to), loaded once per
-    process; None if the package has no parser."""
-    import spacy
+class Offsets(Protocol):
+    """Maps a parsed window's offsets to the article's (None where the window stands in for a quote)."""
 
-    from pipelines.settings import DEFAULT_MODEL
-
-    try:
-        nlp = spacy.load(model or DEFAULT_MODEL, exclude=["ner", "tagger", "attribute_ruler", "lemmatizer",
-                                                          "senter", "morphologizer", "entity_ruler"])
-    except OSError:
-        return None
-    return nlp if "parser" in nlp.pipe_names else None
+    def to_text(self, i: int) -> int | None: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class Window:
-    """A quote's sentence as the parser reads it: the words before the quote, a short stand-in clause
-    for the quote (so a quote of thousands of characters costs nothing), and the words after it."""
-
-    text: str
-    left_from: int
-    left_len: int
-    stand_len: int
-    right_from: int
-
-    def to_text(self, i: int) -> int | None:
-        """The article offset of window offset `i` (None inside the stand-in)."""
-        if i < self.left_len:
-            return self.left_from + i
-        if i < self.left_len + self.stand_len:
-            return None
-        return self.right_from + i - self.left_len - self.stand_len
-
-
-def window(text: str, site: Site) -> Window:
-    """The parser's window for one quote: its sentence, not reaching back into the previous quote."""
-    left_from = max(lexicon.sentence_start(text, site.para_start, site.open_at), site.floor)
-    right_to = lexicon.sentence_end(text, site.close_end, site.para_end)
-    tail = text[site.end - 1] if text[site.end - 1] in ",.?!" else ""
-    left, stand = text[left_from:site.start], STAND_IN + tail
-    return Window(left + stand + text[site.end:right_to], left_from, len(left), len(stand), site.end)
-
-
-def parsed(doc, win: Window, text: str) -> tuple[Candidate, ...]:
+def parsed(doc, win: Offsets, text: str) -> tuple[Candidate, ...]:
     """The speakers a parse of the quote's window proposes: the subjects of the cue verbs nearest the
     quote (or, where the parse gave a cue no subject, the words beside it), 'according to X', and the
     subject of the verb whose clause holds the quote."""
@@ -498,7 +440,7 @@ def parsed(doc, win: Window, text: str) -> tuple[Candidate, ...]:
     return tuple(out)
 
 
-def _beside(doc, cue, inside, win: Window):
+def _beside(doc, cue, inside, win: Offsets):
     """The tokens naming who speaks, read from their place next to the quote and the cue alone ('”,
     Ramos, 58, told AFP'; '…, Jake Sullivan, said: “')."""
     if cue.i > inside[-1].i:
@@ -540,7 +482,7 @@ def subject_of(verb):
     return None
 
 
-def span_words(token, win: Window, text: str) -> tuple[int, str]:
+def span_words(token, win: Offsets, text: str) -> tuple[int, str]:
     """(offset, words as written) of a subject: its subtree without what follows a comma, a relative
     clause or an apposition ('Grotskov, who ...' is 'Grotskov'), never wider than its window."""
     left, right = token.left_edge, token

@@ -37,3 +37,32 @@ def test_speakers_beat_the_nearest_subject_baseline(scores):
     ours, base = scores
     assert ours.speaker_ok / ours.with_source >= 0.85
     assert ours.speaker_ok / ours.with_source > base.speaker_ok / base.with_source
+
+
+def test_folds_are_fixed_by_article_and_cover_every_fold():
+    ids = [f"article-{i}" for i in range(200)]
+    folds = [bench.fold_of(a) for a in ids]
+    assert folds == [bench.fold_of(a) for a in reversed(ids)][::-1]
+    assert set(folds) == set(range(bench.FOLDS)) and min(folds.count(f) for f in range(bench.FOLDS)) >= 25
+
+
+def test_the_fit_is_deterministic_and_learns_which_feature_picks_the_right_option():
+    # Two options and "no speaker": the right one carries "after", the wrong one "paragraph_name".
+    examples = [([{"after": 1.0, "cue": 1.0}, {"paragraph_name": 1.0}, {"null": 1.0}], [True, False, False])] * 30
+    examples += [([{"paragraph_name": 1.0}, {"null": 1.0}], [False, True])] * 10
+    names = ("after", "cue", "paragraph_name", "null")
+    first, second = bench.fit(examples, names), bench.fit(examples, names)
+    assert first == second
+    assert first["after"] + first.get("cue", 0) > first["null"] > first["paragraph_name"]
+
+
+def test_the_weights_fitted_on_a_slice_of_train_rank_its_quotes_as_well_as_the_prior():
+    articles = bench.prepare(bench.load(SHARED, "train", 12))
+    prior = bench.Score("prior")
+    traces = bench.run_ours(articles, prior, bench.speakers.PRIOR)
+    table = bench.fit_table(articles, traces)
+    assert table == bench.fit_table(articles, traces)
+    assert set(table) == {"speaker", "antecedent"} and table["speaker"]
+    fitted = bench.Score("fitted")
+    bench.run_ours(articles, fitted, table)
+    assert fitted.accuracy >= prior.accuracy - 0.01

@@ -41,6 +41,23 @@ def _blank_with_memory(tmp_path, names: list[memory.Name], extra=()):
 
 
 @pytest.mark.slow
+def test_a_rerun_does_not_learn_from_its_own_articles(env, tmp_path):
+    # The brief alone is missed by the model; the profile in the same run names the company three times.
+    # Had the rerun read the first run's own names as memory, it would tag the brief the second time.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "profile.txt").write_text(
+        "It was a win for Quillfeather Analytics on Monday. Investors said Quillfeather Analytics had "
+        "beaten forecasts. Rivals of Quillfeather Analytics fell.\n", encoding="utf-8")
+    (folder / "brief.txt").write_text("Quillfeather Analytics up 3%\n", encoding="utf-8")
+    assert cli.main(["ingest", str(folder)]) == 0
+    first = _mentions(env.db_path, "brief.txt"), _mentions(env.db_path, "profile.txt")
+    assert ("Quillfeather Analytics", "ORG") in first[1] and not first[0]
+    assert cli.main(["ingest", str(folder)]) == 0
+    assert (_mentions(env.db_path, "brief.txt"), _mentions(env.db_path, "profile.txt")) == first
+
+
+@pytest.mark.slow
 def test_a_name_the_corpus_knows_is_found_where_the_model_misses_it(env, tmp_path):
     brief = "Quillfeather Analytics up 3%"
     plain = entities.load_model(MODEL)(brief)
@@ -152,3 +169,36 @@ def test_a_watched_name_in_a_german_portuguese_or_swedish_article_raises_its_ale
     assert set(fired) == {(lang, rule) for lang in texts for rule in ("meridian", "ruiz")}
     # Claims' rules are English-only, and say so.
     assert counts["claims_skipped_language"] == 3 and counts["no_entities_none_found"] == 0
+
+
+@pytest.mark.slow
+def test_hostile_articles_still_load_with_valid_offsets_and_a_common_word_watch(env, tmp_path):
+    env.watchlist_path.write_text("rules:\n  - {id: will, name: Will, type: PERSON}\n"
+                                  "  - {id: apple, name: Apple, type: ORG}\n", encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        "line.txt": ("Meridian Port Holdings said Will Okafor would go. " * 21_000)[:1_000_000],
+        "table.txt": "\n".join(" ".join(str(i * 10 + j) for j in range(10)) for i in range(500)),
+        "mixed.txt": "Газпром и Apple в 東京: القاهرة, Ελλάδα. Will Okafor said so. " * 500,
+        "recipe.txt": "Apple crumble\nPeel four apples and slice them. Will it brown? It will, so add lemon.",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    t0 = time.monotonic()
+    assert cli.main(["ingest", str(folder)]) == 0
+    assert time.monotonic() - t0 < 300
+    con = duckdb.connect(str(env.db_path), read_only=True)
+    try:
+        loaded = {r[0].rsplit("/", 1)[1] for r in con.execute("select url from articles").fetchall()}
+        bad = con.execute("""select count(*) from mentions m join articles a using (article_id)
+                             where substr(a.text, m.start_char + 1, m.end_char - m.start_char) <> m.surface"""
+                          ).fetchone()[0]
+        fired = {r[0] for r in con.execute("""select a.url from alerts al join articles a using (article_id)
+                                              where al.rule_id = 'apple'""").fetchall()}
+        status = con.execute("select status from runs").fetchone()[0]
+    finally:
+        con.close()
+    assert loaded == set(files) and bad == 0 and status == "success"
+    # The recipe's apples are a word there: the watched company is not found in it.
+    assert not any(u.endswith("recipe.txt") for u in fired)
