@@ -133,10 +133,10 @@ def _parser(model: str | None):
     process; None if the package has no parser."""
     import spacy
 
-    from pipelines.settings import DEFAULT_MODEL
+    from pipelines.settings import PARSER_MODEL
 
     try:
-        nlp = spacy.load(model or DEFAULT_MODEL, exclude=["ner", "tagger", "attribute_ruler", "lemmatizer",
+        nlp = spacy.load(model or PARSER_MODEL, exclude=["ner", "tagger", "attribute_ruler", "lemmatizer",
                                                           "senter", "morphologizer", "entity_ruler"])
     except OSError:
         return None

