@@ -413,7 +413,8 @@ def _fix_types(text: str, spans: list[list]) -> None:
             span[2] = listed[0]
             continue
         place = geo.lookup(surface)
-        if (span[2] != "ORG" and len(surface.split()) == 1 and surface in org_heads
+        # Also when the model already said ORG: the town rule below would otherwise take it back.
+        if (len(surface.split()) == 1 and surface in org_heads
                 and (place is None or place.precision == "city")
                 # "in Chicago" beside "Chicago Symphony Orchestra" is still the town.
                 and not LOCATIVE_BEFORE.search(text, max(0, span[0] - 30), span[0])):

@@ -179,4 +179,6 @@ def test_a_country_read_once_as_a_surname_stays_a_country(nlp):
             "Sudan, and officials in Egypt said the talks would resume.")
     mentions, _ = analyse(nlp, text)
     egypt = [m for m in mentions if m.surface == "Egypt"]
-    assert len(egypt) == 3 and all((m.type, m.form) == ("LOCATION", "Egypt") for m in egypt)
+    # The headline's own "Egypt" is a person or a place by the model; the body's three stay the country.
+    body = [m for m in egypt if m.start_char > text.index("\n")]
+    assert len(body) == 3 and all((m.type, m.form) == ("LOCATION", "Egypt") for m in body)

