@@ -57,7 +57,9 @@ def test_the_fit_is_deterministic_and_learns_which_feature_picks_the_right_optio
 
 
 def test_the_weights_fitted_on_a_slice_of_train_rank_its_quotes_as_well_as_the_prior():
-    articles = bench.prepare(bench.load(SHARED, "train", 12))
+    # 40 articles (~150 quotes): on 12 (45 quotes) one quote either way moved accuracy by 0.02, more
+    # than the margin, and the fit on the medium model's mentions lost one there.
+    articles = bench.prepare(bench.load(SHARED, "train", 40))
     prior = bench.Score("prior")
     traces = bench.run_ours(articles, prior, bench.speakers.PRIOR)
     table = bench.fit_table(articles, traces)
