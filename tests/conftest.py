@@ -20,6 +20,27 @@ SHARED = REPO_ROOT.parent / "shared"
 SEED = SHARED / "seeds" / "000_6ef03a1e55de8844.txt"
 
 
+@pytest.fixture(scope="module")
+def nlp():
+    """The English entity pipeline, as the analyse stage loads it (a module may define its own)."""
+    from pipelines import entities
+    from pipelines.settings import DEFAULT_MODEL
+
+    return entities.load_model(DEFAULT_MODEL)
+
+
+def claims_of(nlp, text: str) -> list[tuple]:
+    """(kind, text, speaker words, speaker entity's name) of each claim of `text`, its offsets checked."""
+    from pipelines import claims, entities
+
+    mentions, ents = entities.from_doc("a1", text, nlp(entities.normalise(text)))
+    names = {e.entity_id: e.name for e in ents}
+    out = claims.extract("a1", text, mentions)
+    for c in out:
+        assert text[c.start_char:c.end_char] == c.text
+    return [(c.kind, c.text, c.speaker, names.get(c.speaker_entity_id)) for c in out]
+
+
 def needs_shared(path: Path):
     """Skip (with the reason) where the workplace's shared data is absent, as in a user's clone."""
     return pytest.mark.skipif(not path.exists(), reason=f"{path} is not present (shared evaluation data)")

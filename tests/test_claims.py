@@ -1,22 +1,8 @@
 import pytest
 
 from pipelines import claims, entities, extract
-from pipelines.settings import DEFAULT_MODEL
 from tests.conftest import SEED, needs_shared
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return entities.load_model(DEFAULT_MODEL)
-
-
-def run(nlp, text):
-    mentions, ents = entities.from_doc("a1", text, nlp(entities.normalise(text)))
-    names = {e.entity_id: e.name for e in ents}
-    out = claims.extract("a1", text, mentions)
-    for c in out:
-        assert text[c.start_char:c.end_char] == c.text
-    return [(c.kind, c.text, c.speaker, names.get(c.speaker_entity_id)) for c in out]
+from tests.conftest import claims_of as run
 
 
 def test_both_attribution_orders_and_pronouns(nlp):

@@ -8,21 +8,7 @@ import yaml
 
 from pipelines import claims, entities, lexicon, speakers
 from pipelines.entities import Mention
-from pipelines.settings import DEFAULT_MODEL
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return entities.load_model(DEFAULT_MODEL)
-
-
-def quotes_and_statements(nlp, text):
-    mentions, ents = entities.from_doc("a1", text, nlp(entities.normalise(text)))
-    names = {e.entity_id: e.name for e in ents}
-    out = claims.extract("a1", text, mentions)
-    for c in out:
-        assert text[c.start_char:c.end_char] == c.text
-    return [(c.kind, c.text, c.speaker, names.get(c.speaker_entity_id)) for c in out]
+from tests.conftest import claims_of as quotes_and_statements
 
 
 def test_every_speech_verb_of_the_cue_table_attributes_a_quote_after_it():
