@@ -368,25 +368,32 @@ class Harness:
 
     def _fetch(self, spec: bytes) -> tuple[str, str]:
         from pipelines import fetch
+        from pipelines.client import Client
 
         size, mode = spec.decode().split(":")
         url = serve_once(int(size), mode == "length")
+        client = Client(user_agent="newsmon-fuzz", timeout=30, max_bytes=self.settings.max_bytes, host_delay=0)
         try:
-            resp = fetch.get(url, user_agent="newsmon-fuzz", timeout=30, max_bytes=self.settings.max_bytes,
-                             allow_private=True)
+            resp = client.get(url, allow_private=True)
         except fetch.FetchError as exc:
             return "reason", exc.reason
+        finally:
+            client.close()
         return ("crash" if len(resp.body) > self.settings.max_bytes else "result"), f"{len(resp.body)} bytes"
 
 
 def serve_once(size: int, with_length: bool) -> str:
-    """A loopback server that answers one GET with `size` bytes of HTML, streamed in 1 MB chunks."""
+    """A loopback server that answers one GET with `size` bytes of HTML, streamed in 1 MB chunks (and
+    the robots.txt request before it with a 404)."""
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"  # without Content-Length the body ends when the connection closes
 
         def do_GET(self):  # noqa: N802
+            if self.path == "/robots.txt":
+                self.send_error(404)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             if with_length:
@@ -403,7 +410,7 @@ def serve_once(size: int, with_length: bool) -> str:
             pass
 
     httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.handle_request, daemon=True).start()
+    threading.Thread(target=lambda: [httpd.handle_request() for _ in range(2)], daemon=True).start()
     return f"http://127.0.0.1:{httpd.server_address[1]}/big.html"
 
 

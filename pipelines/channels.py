@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import html
 import json
-import os
 import re
 import smtplib
 import ssl
@@ -37,7 +36,7 @@ class DeliveryError(Exception):
 
 
 def deliver(con, watchlist: Watchlist, alerts_file: Path, now: datetime | None,
-            smtp_uri: str | None = None, env: Mapping[str, str] | None = None) -> dict:
+            smtp_uri: str | None = None, *, env: Mapping[str, str]) -> dict:
     """Send every alert that is due: pending ones, and failed ones whose retry time has come.
 
     Args:
@@ -47,12 +46,11 @@ def deliver(con, watchlist: Watchlist, alerts_file: Path, now: datetime | None,
         now: the run's logical time (never the wall clock): retry times are computed from it, and daily
             digests go out when it is at a day boundary (a daily run, or the midnight run of an hourly one).
         smtp_uri: SMTP settings from an Airflow connection, when the caller has one.
-        env: where secrets are read from (os.environ by default).
+        env: where secrets are read from (Settings.environ: the environment as read once).
 
     Returns:
         Counts of alerts sent and failed by this call.
     """
-    env = os.environ if env is None else env
     rows = _due(con, now)
     digest_due = now is None or (now.hour, now.minute) == (0, 0)
     groups: list[tuple[str, list[dict]]] = []
@@ -126,11 +124,10 @@ def _send(channel: Channel, items: list[dict], alerts_file: Path, smtp_uri: str 
         _post(url, {"alerts": [record(i) for i in items]}, items, secret)
 
 
-def notify_operator(events_file: Path, event: dict, env: Mapping[str, str] | None = None) -> None:
+def notify_operator(events_file: Path, event: dict, env: Mapping[str, str]) -> None:
     """Tell the operator that something failed: a line in the events file, always, and a POST to the
     webhook named by NEWSMON_OPERATOR_WEBHOOK_URL when it is set. Never raises: a notification that fails
     must not hide the failure it reports."""
-    env = os.environ if env is None else env
     # An error message can quote a URL with its credentials (an SMTP URL, a webhook token): masked here,
     # since the events file and the webhook are read by more people than the secrets are.
     line = redact(json.dumps(event, default=str, ensure_ascii=False))
@@ -159,7 +156,8 @@ def notify_task_failure(context) -> None:
              "try_number": ti.try_number, "logical_date": context.get("logical_date"),
              "error": repr(context.get("exception"))[:1000]}
     event["summary"] = f"{ti.dag_id}.{ti.task_id} failed in {ti.run_id}: {event['error'][:200]}"
-    notify_operator(Settings.from_env().data_dir / "operator-events.jsonl", event)
+    s = Settings.from_env()
+    notify_operator(s.data_dir / "operator-events.jsonl", event, s.environ)
 
 
 def record(item: dict) -> dict:

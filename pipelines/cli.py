@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipelines import run as stages
-from pipelines.settings import REPO_ROOT, Settings, SettingsError
+from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
 DAG_ID = "newsmon_daily"
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print("newsmon: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # every error is one readable line; NEWSMON_DEBUG=1 shows the traceback
-        if os.environ.get("NEWSMON_DEBUG"):
+        if debug_requested():
             raise
         print(f"newsmon: error: {_describe(exc)}", file=sys.stderr)
         return 2
@@ -402,7 +402,7 @@ def cmd_demo(s: Settings, args) -> int:
 
 
 def airflow_env(s: Settings) -> dict[str, str]:
-    env = dict(os.environ)
+    env = dict(s.environ)
     env.update(s.as_env())
     env.update({
         "AIRFLOW_HOME": str(s.airflow_home),
@@ -513,7 +513,7 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
         failures = con.execute("select stage, url, reason from fetch_log where run_id = $r order by 1, 2",
                                {"r": rid}).fetchall()
         for stage, url, reason in failures[:10]:
-            print(f"  {stage} failed: {_printable(url)}: {_printable(reason)}")
+            print(f"  {stage} {'note' if stage == 'robots' else 'failed'}: {_printable(url)}: {_printable(reason)}")
         where = "cast(a.published_at as date) = $day" if day else "a.run_id = $r"
         params = {"day": day.date()} if day else {"r": rid}
         for title, types in (("Top actors", ("PERSON", "ORG")), ("Top places", ("LOCATION",))):

@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import yaml
 
 from pipelines import fetch
+from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord
 
 KINDS = ("rss", "jsonfeed", "sitemap", "urls", "folder", "warc")
@@ -151,18 +152,16 @@ def selected(sources: Iterable[Source], tags: Iterable[str] | None = None) -> li
 
 @dataclass
 class Context:
-    """What discovery needs besides the source: the HTTP client's limits, where raw bytes live, the
-    feeds' last known state, the run's logical time and the earliest date the run cares about."""
+    """What discovery needs besides the source: the HTTP client, where raw bytes live, the feeds' last
+    known state, the run's logical time and the earliest date the run cares about."""
 
-    user_agent: str
-    timeout: float
+    # The run's one HTTP client: robots.txt, host delays and retries for feeds and sitemaps as for pages.
+    client: Client
     max_bytes: int
     raw_dir: Path | None = None
     state: dict[str, FeedState] = field(default_factory=dict)
     checked_at: datetime | None = None
     since: datetime | None = None
-    # Obeys robots.txt for feeds and sitemaps as it does for pages (one read per host and run).
-    robots: fetch.Client | None = None
 
 
 def discover_all(sources: list[Source], ctx: Context, workers: int = DISCOVER_WORKERS) -> list[Record]:
@@ -219,10 +218,7 @@ def _get(location: str, source: Source, ctx: Context) -> tuple[bytes, FeedState 
     prev = ctx.state.get(location)
     cached = bool(prev and prev.body_sha256 and ctx.raw_dir
                   and fetch.raw_path(ctx.raw_dir, prev.body_sha256).exists())
-    if ctx.robots is not None:
-        ctx.robots.check_robots(location, allow_private=source.local)
-    resp = fetch.get_feed(location, user_agent=ctx.user_agent, timeout=ctx.timeout, max_bytes=ctx.max_bytes,
-                          allow_private=source.local, etag=prev.etag if cached else None,
+    resp = ctx.client.get(location, allow_private=source.local, page=False, etag=prev.etag if cached else None,
                           last_modified=prev.last_modified if cached else None)
     if resp.status == 304:
         if not cached:
@@ -442,7 +438,20 @@ def sitemap_candidates(source: Source, ctx: Context) -> Iterator[Record]:
                 continue
             yield from walk(e["loc"], depth + 1)
 
-    yield from walk(source.url or source.path, 0)
+    for root in _sitemap_roots(source, ctx):
+        yield from walk(root, 0)
+
+
+def _sitemap_roots(source: Source, ctx: Context) -> list[str]:
+    """Where a sitemap source starts: its URL, or for a source that names only a site (no path), the
+    Sitemap: lines of the site's robots.txt, else the conventional /sitemap.xml."""
+    if not source.url or urlsplit(source.url).path not in ("", "/"):
+        return [source.url or source.path]
+    try:
+        listed = ctx.client.sitemaps(source.url, allow_private=source.local)
+    except fetch.FetchError:
+        listed = []  # the sitemap request then says what is wrong with the site
+    return listed or [urljoin(source.url, "/sitemap.xml")]
 
 
 def parse_sitemap(body: bytes, max_bytes: int) -> tuple[str, list[dict]]:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.settings import cache_dir
+
 DATA = Path(__file__).parent / "data"
 NON_WORD = re.compile(r"[\W_]+")
 APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc\u00b4`")
@@ -329,9 +331,7 @@ def cache_path() -> Path:
     """Where the built index is kept: $NEWSMON_CACHE_DIR, else the user's cache folder (~/.cache/newsmon).
     It depends only on the installed gazetteer packages and regions.yaml (its name carries their stamp),
     so every data folder, test and worker on the machine shares one; `make venv` builds it."""
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    folder = Path(os.environ.get("NEWSMON_CACHE_DIR")
-                  or (Path(xdg) / "newsmon" if xdg else Path.home() / ".cache" / "newsmon"))
+    folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK):

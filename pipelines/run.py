@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, store
+from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord, article_id, run_id
 from pipelines.settings import Settings
 
@@ -70,12 +71,14 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
             tags = [t.strip() for t in s.source_tags.split(",") if t.strip()]
         sources = feeds.selected(feeds.load_sources(s.sources_path), tags)
         since = _dt(run["window_start"]) - timedelta(days=s.grace_days) if run["window_start"] else None
-        ctx = feeds.Context(user_agent=s.user_agent, timeout=s.fetch_timeout, max_bytes=s.max_bytes,
-                            raw_dir=s.raw_dir, state=_feed_state(s), since=since,
-                            checked_at=_dt(run["window_end"]) if run["window_end"] else None,
-                            robots=fetch.Client(user_agent=s.user_agent, timeout=s.fetch_timeout,
-                                                max_bytes=s.max_bytes, host_delay=0))
-        found += feeds.discover_all(sources, ctx)
+        http = Client.from_settings(s)
+        ctx = feeds.Context(client=http, max_bytes=s.max_bytes, raw_dir=s.raw_dir, state=_feed_state(s),
+                            since=since, checked_at=_dt(run["window_end"]) if run["window_end"] else None)
+        try:
+            found += feeds.discover_all(sources, ctx)
+        finally:
+            http.close()
+        found += _robots_notes(http)
     logs = [f for f in found if isinstance(f, LogRecord)]
     states = list({f.url: f for f in found if isinstance(f, FeedState)}.values())  # two sources, one feed
     cands = _unique(c for c in found if isinstance(c, Candidate))
@@ -103,12 +106,10 @@ def parts(s: Settings, run: dict) -> list[int]:
 
 def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     """Fetch every candidate, keep the bytes content-addressed under data/raw/. Pages of different
-    hosts are fetched at the same time, each host politely (robots.txt, a delay, retries: fetch.Client).
+    hosts are fetched at the same time, each host politely (robots.txt, a delay, retries: client.Client).
     With `part`, only that batch of the candidates (a mapped task of the DAG)."""
     cands = [Candidate(**c) for c in _slice(s, _read_rows(run, "candidates"), part)]
-    client = fetch.Client(user_agent=s.user_agent, timeout=s.fetch_timeout, max_bytes=s.max_bytes,
-                          host_delay=s.host_delay, max_crawl_delay=s.max_crawl_delay, per_host=s.host_connections,
-                          attempts=s.fetch_attempts, backoff=s.retry_backoff, max_retry_after=s.max_retry_after)
+    client = Client.from_settings(s)
 
     def one(c: Candidate) -> tuple[dict | None, LogRecord | None]:
         base = {k: v for k, v in asdict(c).items() if k != "feed_summary"}
@@ -144,12 +145,22 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
             return {**base, "raw_sha256": base["summary_sha256"], "kind": "json", "http_status": exc.http_status,
                     "fetched_at": run["window_end"] or "1970-01-01T00:00:00", "charset": None}, log
 
-    results = client.map(one, cands, lambda c: c.url, s.fetch_threads)
+    try:
+        results = client.map(one, cands, lambda c: c.url, s.fetch_threads)
+    finally:
+        client.close()
     rows = [r for r, _ in results if r is not None]
     logs = [log for _, log in results if log is not None]
+    notes = _robots_notes(client)
     _write_rows(run, "fetched", rows, part)
-    counts = {"fetched": len(rows), "fetch_failed": len(logs)}
-    return _finish_stage(run, "fetch", counts, logs, part)
+    counts = {"fetched": len(rows), "fetch_failed": len(logs), "robots_notes": len(notes)}
+    return _finish_stage(run, "fetch", counts, logs + notes, part)
+
+
+def _robots_notes(client: Client) -> list[LogRecord]:
+    """A fetch_log row for each robots.txt that was read with a caveat (cut at 500 KiB, UTF-16,
+    redirected too often), so a site's odd rules are visible without being failures."""
+    return [LogRecord("robots.txt", url, "robots", note) for url, note in client.notes()]
 
 
 def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
@@ -392,7 +403,7 @@ def deliver_alerts(s: Settings, now: datetime | None, smtp_uri: str | None = Non
     watchlist = alerts.load_watchlist(s.watchlist_path)
     con = store.connect(s.db_path)
     try:
-        return channels.deliver(con, watchlist, s.alerts_file, now, smtp_uri)
+        return channels.deliver(con, watchlist, s.alerts_file, now, smtp_uri, env=s.environ)
     finally:
         con.close()
 
@@ -471,7 +482,7 @@ def reprocess(s: Settings, start: datetime, end: datetime,
                                        {"run": r["run_id"]})
             r["logs"] = store.records(con, """
                 select source, url, stage, reason, http_status, attempts from fetch_log
-                where run_id = $run and stage in ('discover', 'fetch') order by all""", {"run": r["run_id"]})
+                where run_id = $run and stage in ('discover', 'fetch', 'robots') order by all""", {"run": r["run_id"]})
     finally:
         con.close()
     out = []
@@ -485,8 +496,10 @@ def reprocess(s: Settings, start: datetime, end: datetime,
         _write_json(folder / "run.json", run)
         before = json.loads(r["counts"] or "{}")
         for stage, keys in (("discover", ("discovered", "discover_failed", "not_modified", "outside_window",
-                                          "already_stored")), ("fetch", ("fetched", "fetch_failed"))):
-            logs = [LogRecord(**x) for x in r["logs"] if x["stage"] == stage]
+                                          "already_stored")), ("fetch", ("fetched", "fetch_failed", "robots_notes"))):
+            # Notes on robots.txt files travel with the fetch stage, where they were written.
+            kept = (stage, "robots") if stage == "fetch" else (stage,)
+            logs = [LogRecord(**x) for x in r["logs"] if x["stage"] in kept]
             _finish_stage(run, stage, {k: before[k] for k in keys if k in before}, logs)
         _write_rows(run, "fetched", r["fetched"])
         counts = run_all(s, run, logical_date=r["logical_date"], progress=progress,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 
@@ -44,6 +45,9 @@ class Settings:
     host_delay: float = 1.0
     max_crawl_delay: float = 30.0
     host_connections: int = 2
+    # Reuse each host's connections (HTTP keep-alive) for robots.txt, feeds and pages; off, every request
+    # opens its own (benchmarks/fetch.py measures both).
+    keep_alive: bool = True
     # Threads fetching pages of different hosts at the same time.
     fetch_threads: int = 16
     # Requests per page, counting the first, when the server answers 429 or 5xx or the connection fails;
@@ -74,6 +78,9 @@ class Settings:
     # Read only the sources carrying one of these tags (comma-separated; empty: every enabled source), so
     # one sources file can feed several deployments or schedules.
     source_tags: str = ""
+    # The process environment as it was read, once: the secrets the watchlist's channels name by variable
+    # (SMTP URL, webhook URLs and keys) and what a child process (Airflow) inherits. Never printed.
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def staging_dir(self) -> Path:
@@ -120,9 +127,9 @@ class Settings:
             "watchlist_path": Path("config/watchlist.yaml"),
             "alerts_file": data_dir / "alerts.jsonl",
         }
-        kwargs: dict[str, object] = {"data_dir": data_dir}
+        kwargs: dict[str, object] = {"data_dir": data_dir, "environ": MappingProxyType(env)}
         for f in fields(cls):
-            if f.name == "data_dir":
+            if f.name in ("data_dir", "environ"):
                 continue
             raw = values.get(f.name, defaults.get(f.name))
             if raw is None:
@@ -132,7 +139,31 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The same settings as environment variables, for a child process (Airflow, the demo server)."""
-        return {env_name(f.name): str(getattr(self, f.name)) for f in fields(self)}
+        return {env_name(f.name): str(getattr(self, f.name)) for f in fields(self) if f.name != "environ"}
+
+
+def debug_requested() -> bool:
+    """NEWSMON_DEBUG=1: the CLI shows tracebacks. Read apart from Settings, since it must also work when
+    the settings themselves are what failed."""
+    return bool(os.environ.get("NEWSMON_DEBUG"))
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The machine's cache folder for built indexes: $NEWSMON_CACHE_DIR, else $XDG_CACHE_HOME/newsmon,
+    else ~/.cache/newsmon. A machine-wide place, not a run's setting: every data folder shares it."""
+    env = os.environ if env is None else env
+    if env.get("NEWSMON_CACHE_DIR"):
+        return Path(env["NEWSMON_CACHE_DIR"])
+    xdg = env.get("XDG_CACHE_HOME")
+    return Path(xdg) / "newsmon" if xdg else Path.home() / ".cache" / "newsmon"
+
+
+def limit_native_threads() -> None:
+    """One BLAS thread per process: OpenBLAS's second thread made spaCy's NER about a fifth slower even in
+    a process of its own, and our worker processes already fill the cores. Called by pipelines/__init__,
+    before any of our modules loads numpy (OpenBLAS reads it once, then), so the CLI, its spawned workers,
+    Airflow's task processes and the benchmarks all get it; a value the operator set stays."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def env_name(field: str) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pipelines.settings import REPO_ROOT
 
-SQL_DIR = REPO_ROOT / "sql"
+# A checkout has sql/ beside pipelines/; an installed wheel carries the same files as pipelines/sql.
+SQL_DIR = (Path(__file__).parent / "sql") if (Path(__file__).parent / "sql").is_dir() else REPO_ROOT / "sql"
 FETCHED_COLUMNS = ["url", "source", "local", "feed_title", "feed_published", "raw_sha256", "kind", "charset",
                    "http_status", "fetched_at", "language", "summary_sha256"]
 

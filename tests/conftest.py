@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import email
+import ipaddress
 import os
 import shutil
 import socket
 import subprocess
 import threading
+import time
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from pipelines import client
 from pipelines.settings import REPO_ROOT, Settings
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -216,3 +220,148 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+class FakeInternet(client.Network):
+    """The internet's content, faked for the HTTP client: DNS answers (per name, a list of addresses for
+    each lookup in turn, the last one repeated) and public addresses routed to loopback servers. The
+    client's guard is the real one and decides on the addresses given here."""
+
+    def __init__(self):
+        self.dns: dict[str, list[list[str]]] = {}
+        self.routes: dict[tuple[str, int], tuple[str, int]] = {}
+        self.lookups: list[str] = []
+
+    def route(self, address: tuple[str, int], server_url: str) -> None:
+        host, port = server_url.split("//")[1].split(":")
+        self.routes[address] = (host, int(port))
+
+    def resolve(self, host: str, port: int) -> list[tuple[int, tuple]]:
+        self.lookups.append(host)
+        try:
+            answers = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            queue = self.dns.get(host)
+            if not queue:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+            answers = queue.pop(0) if len(queue) > 1 else queue[0]
+        return [(socket.AF_INET, (ip, port)) for ip in answers]
+
+    def connect(self, family: int, address: tuple, timeout: float | None) -> socket.socket:
+        return super().connect(family, self.routes.get(address, address), timeout)
+
+
+@pytest.fixture
+def internet(monkeypatch) -> FakeInternet:
+    fake = FakeInternet()
+    monkeypatch.setattr(client, "NETWORK", fake)
+    return fake
+
+
+class Server:
+    """A loopback server: path -> (status, headers, body) or a function of the request returning one.
+    It records when each request arrived and the most requests it had open at once."""
+
+    def __init__(self):
+        self.routes: dict = {}
+        self.hits: list[tuple[str, float]] = []
+        self.open = self.max_open = 0
+        lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers answer
+
+            def do_GET(self):  # noqa: N802
+                path = urlsplit(self.path).path
+                with lock:
+                    server.hits.append((path, time.monotonic()))
+                    server.open += 1
+                    server.max_open = max(server.max_open, server.open)
+                try:
+                    route = server.routes.get(path, (404, {"Content-Type": "text/plain"}, b"not found"))
+                    status, headers, body = route(self) if callable(route) else route
+                finally:
+                    # Closed before the response goes out: a client that has it may send its next request
+                    # before this thread got back here, and that request would be counted one too many.
+                    with lock:
+                        server.open -= 1
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    if "Content-Length" not in headers and "no-length" not in headers.get("X-Test", ""):
+                        self.send_header("Content-Length", str(len(body)))
+                    elif "Content-Length" not in headers:  # the body ends when the connection does
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on purpose (a size cap)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def html(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8", status: int = 200,
+             **headers) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = (status, {"Content-Type": ctype, **headers}, data)
+        return self.url + path
+
+    def times(self, path: str | None = None) -> list[float]:
+        return [t for p, t in self.hits if path is None or p == path]
+
+    def count(self, path: str) -> int:
+        return len(self.times(path))
+
+
+@pytest.fixture
+def servers():
+    made: list[Server] = []
+
+    def make() -> Server:
+        made.append(Server())
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.httpd.shutdown()
+        s.httpd.server_close()
+
+
+def fetch_urls(settings, urls, local=True, **overrides):
+    """run.fetch_stage over the URLs (as an ingest's candidates); the fetched rows and the failures by URL
+    (robots_notes(ref) has the stage's notes on robots.txt files)."""
+    import dataclasses
+    import json
+    from dataclasses import asdict
+
+    from pipelines import run
+    from pipelines.models import Candidate
+
+    s = dataclasses.replace(settings, **overrides)
+    ref = run.new_run(s, "ingest", scope=repr(urls))
+    run._write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
+    t0 = time.monotonic()
+    counts = run.fetch_stage(s, ref)
+    elapsed = time.monotonic() - t0
+    fetched = {r["url"]: r for r in run._read_rows(ref, "fetched")}
+    logged = json.loads((Path(ref["dir"]) / "log_fetch.json").read_text())
+    logs = {r["url"]: r for r in logged if r["stage"] == "fetch"}
+    assert counts["fetched"] == len(fetched) and counts["fetch_failed"] == len(logs)
+    assert counts["robots_notes"] == len(logged) - len(logs)
+    assert len(fetched) + len(logs) == len(urls)
+    return s, ref, fetched, logs, elapsed
+
+
+def robots_notes(ref: dict) -> dict[str, str]:
+    """The fetch stage's fetch_log rows about robots.txt files: URL -> note."""
+    import json
+
+    logged = json.loads((Path(ref["dir"]) / "log_fetch.json").read_text())
+    return {r["url"]: r["reason"] for r in logged if r["stage"] == "robots"}

@@ -3,6 +3,7 @@ and SSRF through sitemaps. Real HTTP servers on 127.0.0.1 and real DuckDB files;
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -14,6 +15,7 @@ import duckdb
 import pytest
 
 from pipelines import feeds, run
+from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord
 from pipelines.settings import REPO_ROOT
 from tests.conftest import SHARED, Site, needs_shared, page
@@ -44,7 +46,8 @@ def server():
 
 
 def ctx(**kw) -> feeds.Context:
-    return feeds.Context(user_agent="newsmon-test", timeout=5, max_bytes=1_000_000, **kw)
+    client = Client(user_agent="newsmon-test", timeout=5, max_bytes=1_000_000, host_delay=0)
+    return feeds.Context(client=client, max_bytes=1_000_000, **kw)
 
 
 def found(source: feeds.Source, **kw):
@@ -264,6 +267,8 @@ def test_sitemaps_cannot_reach_private_addresses_for_a_non_local_source(tmp_path
 
 
 def test_sources_are_read_concurrently_and_listed_in_their_order(settings, server):
+    # Feeds go through the pages' client: on one host, as here, as many at once as the host allows.
+    settings = dataclasses.replace(settings, host_connections=4, host_delay=0)
     gate = threading.Barrier(4, timeout=10)  # a one-by-one discovery would break the barrier
     lines = ["sources:"]
     for i in range(4):
@@ -277,7 +282,8 @@ def test_sources_are_read_concurrently_and_listed_in_their_order(settings, serve
     assert counts["discovered"] == 4 and counts["discover_failed"] == 1
     assert [c["url"] for c in run._read_rows(ref, "candidates")] == [f"https://x.test/{i}" for i in range(4)]
     (log,) = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
-    assert (log["source"], log["http_status"], log["reason"]) == ("down", 503, "HTTP 503 Service Unavailable")
+    assert (log["source"], log["http_status"], log["reason"]) == ("down", 503,
+                                                                   "HTTP 503 Service Unavailable (after 3 attempts)")
 
 
 def test_a_304_is_counted_and_replays_the_stored_body(settings, server):
@@ -432,3 +438,46 @@ def test_feed_entries_whose_page_is_lost_or_empty_are_kept_from_their_own_text(s
     finally:
         con.close()
     assert again == arts
+
+
+def test_a_feed_answering_429_is_retried_after_retry_after_and_given_up_with_its_reason(settings, servers):
+    site = servers()
+    asked = {"/busy.xml": 0, "/patient.xml": 0}
+    feed = rss(("Story", "https://x.test/a", "Tue, 24 Nov 2026 09:00:00 GMT")).encode()
+
+    def busy_until(n: int, path: str):
+        def route(_handler):
+            asked[path] += 1
+            if asked[path] <= n:
+                return 429, {"Content-Type": "text/plain", "Retry-After": "1"}, b"slow down"
+            return 200, {"Content-Type": "application/rss+xml"}, feed
+        return route
+
+    site.routes["/patient.xml"] = busy_until(2, "/patient.xml")  # the third attempt is answered
+    site.routes["/busy.xml"] = busy_until(3, "/busy.xml")  # every attempt of the three is refused
+    write_sources(settings, f"sources:\n  - {{name: patient, kind: rss, url: '{site.url}/patient.xml', local: true}}\n"
+                            f"  - {{name: busy, kind: rss, url: '{site.url}/busy.xml', local: true}}\n")
+    ref = run.new_run(settings, "daily", DAY, NEXT)
+    counts = run.discover(settings, ref)
+
+    assert counts["discovered"] == 1 and asked == {"/patient.xml": 3, "/busy.xml": 3}
+    (log,) = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
+    assert (log["source"], log["http_status"], log["reason"]) == (
+        "busy", 429, "HTTP 429 Too Many Requests (after 3 attempts)")
+    times = site.times("/patient.xml")
+    assert times[1] - times[0] >= 0.95 and times[2] - times[1] >= 0.95  # Retry-After: 1, each time
+
+
+def test_a_sitemap_source_naming_only_a_site_starts_from_its_robots_txt(settings, server):
+    server.add("/robots.txt", f"User-agent: *\nSitemap: {server.url}/news-sitemap.xml\n", "text/plain")
+    server.add("/news-sitemap.xml", urlset("<url><loc>https://x.test/listed</loc><lastmod>2026-11-24</lastmod></url>"))
+    server.add("/sitemap.xml", urlset("<url><loc>https://x.test/conventional</loc></url>"))
+    write_sources(settings, f"sources:\n  - {{name: site, kind: sitemap, url: '{server.url}/', local: true}}\n")
+    ref = run.new_run(settings, "daily", DAY, NEXT)
+    run.discover(settings, ref)
+    assert [c["url"] for c in run._read_rows(ref, "candidates")] == ["https://x.test/listed"]
+
+    server.add("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")  # no Sitemap: line
+    ref = run.new_run(settings, "daily", NEXT, NEXT + (NEXT - DAY))
+    run.discover(settings, ref)
+    assert [c["url"] for c in run._read_rows(ref, "candidates")] == ["https://x.test/conventional"]

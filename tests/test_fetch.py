@@ -1,34 +1,42 @@
 import pytest
 
 from pipelines import fetch
+from pipelines.client import Client
 
-KW = {"user_agent": "newsmon-test", "timeout": 5, "max_bytes": 1000}
+
+@pytest.fixture
+def client():
+    c = Client(user_agent="newsmon-test", timeout=5, max_bytes=1000, host_delay=0, attempts=1)
+    yield c
+    c.close()
 
 
-def test_loopback_is_refused_unless_the_source_is_local(site):
+def test_loopback_is_refused_unless_the_source_is_local(site, client):
     url = site.add("/a.html", "<p>hi</p>")
     with pytest.raises(fetch.FetchError, match="non-public address 127.0.0.1"):
-        fetch.get(url, **KW)
-    assert fetch.get(url, allow_private=True, **KW).body == b"<p>hi</p>"
+        client.get(url)
+    assert [p for p, _ in site.seen] == []  # refused before any connection, robots.txt included
+    assert client.get(url, allow_private=True).body == b"<p>hi</p>"
 
 
-def test_http_errors_size_cap_and_content_types(site):
+def test_http_errors_size_cap_and_content_types(site, client):
     with pytest.raises(fetch.FetchError) as err:
-        fetch.get(site.url + "/gone", allow_private=True, **KW)
-    assert err.value.http_status == 404
+        client.get(site.url + "/gone", allow_private=True)
+    assert err.value.http_status == 404 and err.value.reason == "HTTP 404 Not Found"
     big = site.add("/big.html", "x" * 5000)
     with pytest.raises(fetch.FetchError, match="larger than 1000"):
-        fetch.get(big, allow_private=True, **KW)
+        client.get(big, allow_private=True)
     assert fetch.kind_of("https://x/a", "application/pdf") is None
     assert fetch.kind_of("https://x/a", "text/html; charset=latin-1") == "html"
     assert fetch.kind_of("file:///tmp/a.TXT") == "txt"
 
 
-def test_unreachable_host_is_a_fetch_error():
-    with pytest.raises(fetch.FetchError, match="connection failed"):
-        fetch.get("http://127.0.0.1:9/feed.xml", allow_private=True, **KW)
+def test_unreachable_host_is_a_fetch_error(client):
+    # Port 9 (discard) has no listener: robots.txt cannot be read, so the host is refused for the run.
+    with pytest.raises(fetch.FetchError, match=r"robots.txt could not be read \(connection failed: .*refused"):
+        client.get("http://127.0.0.1:9/feed.xml", allow_private=True, page=False)
     with pytest.raises(fetch.FetchError, match="scheme"):
-        fetch.get("ftp://example.com/x", **KW)
+        client.get("ftp://example.com/x")
 
 
 def test_raw_storage_is_content_addressed(tmp_path):

@@ -3,16 +3,13 @@ every failure ends as a fetch_log record with its reason, and the rest of the ru
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
-import json
+import socket
 import threading
 import time
 import zlib
-from dataclasses import asdict
 from datetime import datetime
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,8 +17,7 @@ import duckdb
 import pytest
 
 from pipelines import fetch, run
-from pipelines.models import Candidate
-from tests.conftest import page
+from tests.conftest import fetch_urls, page
 
 ARTICLE = page("Harbour reopens", [
     "The harbour of Valmora reopened on Tuesday after a week of repairs to the northern breakwater.",
@@ -31,92 +27,6 @@ FRENCH = page("Le café de la gare", [
     "Le café de la gare était fermé à Zürich; les élèves ont déjà mangé la crème brûlée à côté du théâtre.",
     "Après la fête, le maître d’hôtel a expliqué que la brasserie rouvrirait dès vendredi à midi précis.",
 ])
-
-
-class Server:
-    """A loopback server: path -> (status, headers, body) or a function of the request returning one.
-    It records when each request arrived and the most requests it had open at once."""
-
-    def __init__(self):
-        self.routes: dict = {}
-        self.hits: list[tuple[str, float]] = []
-        self.open = self.max_open = 0
-        lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                path = urlsplit(self.path).path  # a proxy is sent the absolute URL
-                with lock:
-                    server.hits.append((path, time.monotonic()))
-                    server.open += 1
-                    server.max_open = max(server.max_open, server.open)
-                try:
-                    route = server.routes.get(path, (404, {"Content-Type": "text/plain"}, b"not found"))
-                    status, headers, body = route(self) if callable(route) else route
-                finally:
-                    # Closed before the response goes out: a client that has it may send its next request
-                    # before this thread got back here, and that request would be counted one too many.
-                    with lock:
-                        server.open -= 1
-                try:
-                    self.send_response(status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    if "Content-Length" not in headers and "no-length" not in headers.get("X-Test", ""):
-                        self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up on purpose (a size cap)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def html(self, path: str, body: str | bytes, ctype: str = "text/html; charset=utf-8", status: int = 200,
-             **headers) -> str:
-        data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = (status, {"Content-Type": ctype, **headers}, data)
-        return self.url + path
-
-    def times(self, path: str | None = None) -> list[float]:
-        return [t for p, t in self.hits if path is None or p == path]
-
-    def count(self, path: str) -> int:
-        return len(self.times(path))
-
-
-@pytest.fixture
-def servers():
-    made: list[Server] = []
-
-    def make() -> Server:
-        made.append(Server())
-        return made[-1]
-
-    yield make
-    for s in made:
-        s.httpd.shutdown()
-        s.httpd.server_close()
-
-
-def fetch_urls(settings, urls, local=True, **overrides):
-    """run.fetch_stage over the URLs (as an ingest's candidates); the fetched rows and the log by URL."""
-    s = dataclasses.replace(settings, **overrides)
-    ref = run.new_run(s, "ingest", scope=repr(urls))
-    run._write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
-    t0 = time.monotonic()
-    counts = run.fetch_stage(s, ref)
-    elapsed = time.monotonic() - t0
-    fetched = {r["url"]: r for r in run._read_rows(ref, "fetched")}
-    logs = {r["url"]: r for r in json.loads((Path(ref["dir"]) / "log_fetch.json").read_text())}
-    assert counts["fetched"] == len(fetched) and counts["fetch_failed"] == len(logs)
-    assert len(fetched) + len(logs) == len(urls)
-    return s, ref, fetched, logs, elapsed
 
 
 def test_every_failure_is_logged_with_its_reason_and_the_other_pages_are_fetched(settings, servers):
@@ -232,9 +142,10 @@ def test_robots_txt_is_read_once_per_host_and_obeyed_even_for_local_sources(sett
     assert (logs[private]["reason"], logs[private]["http_status"]) == ("disallowed by robots.txt", None)
     assert site.count("/robots.txt") == 1 and site.count("/private/secret.html") == 0
     for url in elsewhere:
-        assert logs[url]["reason"] == ("robots.txt could not be read (HTTP 503 Service Unavailable); the host "
-                                       "is treated as disallowing everything for this run")
-    assert [p for p, _ in broken.hits] == ["/robots.txt"]
+        assert logs[url]["reason"] == ("robots.txt could not be read (HTTP 503 Service Unavailable (after 3 "
+                                       "attempts)); the host is treated as disallowing everything for this run")
+    # robots.txt is retried like any request (3 attempts), then the host is left alone for the run.
+    assert [p for p, _ in broken.hits] == ["/robots.txt"] * 3
 
 
 def test_each_redirect_hop_obeys_the_robots_txt_of_its_own_host(settings, servers):
@@ -320,27 +231,52 @@ def test_charset_of_prefers_valid_utf8_then_a_declaration_then_a_guess():
     assert fetch.charset_of(meta.encode("koi8-r")) == "koi8-r"
 
 
-def test_a_redirect_from_a_public_address_to_a_private_one_is_refused(settings, servers, monkeypatch):
-    # Our loopback server stands in as the HTTP proxy through which the public address is reached,
-    # so the refused hops are decided by the real client without anything leaving the machine.
+def test_a_redirect_from_a_public_address_to_a_private_one_is_refused(settings, servers, internet):
+    # A public address is routed to our loopback server, so the refused hops are decided by the real
+    # client and its guard without anything leaving the machine.
     site = servers()
-    monkeypatch.setenv("http_proxy", site.url)
-    monkeypatch.delenv("no_proxy", raising=False)
+    public = "http://93.184.215.14"
+    internet.route(("93.184.215.14", 80), site.url)
     targets = {"/to-metadata": "http://169.254.169.254/latest/meta-data/", "/to-intranet": "http://10.0.0.1/admin",
-               "/to-loopback": site.url + "/secret"}
+               "/to-loopback": site.url + "/secret", "/to-file": "file:///etc/passwd"}
     for path, target in targets.items():
         site.routes[path] = (302, {"Location": target}, b"")
     site.routes["/story.html"] = (200, {"Content-Type": "text/html"}, ARTICLE.encode())
-    public = "http://93.184.215.14"
     urls = [public + p for p in (*targets, "/story.html")]
     _, _, fetched, logs, _ = fetch_urls(settings, urls, local=False)
 
     assert set(fetched) == {public + "/story.html"}
     for path, target in targets.items():
         host = urlsplit(target).hostname
-        assert logs[public + path]["reason"] == (f"refused: {host} resolves to non-public address {host} "
-                                                 "(mark the source local to allow it)")
+        expected = ("unsupported URL scheme 'file'" if path == "/to-file" else
+                    f"refused: {host} resolves to non-public address {host} (mark the source local to allow it)")
+        assert logs[public + path]["reason"] == expected
     assert site.count("/secret") == 0 and site.count("/robots.txt") == 1
+
+
+@pytest.mark.parametrize("keep_alive", [True, False], ids=["one-connection", "connection-per-request"])
+def test_a_name_that_rebinds_to_loopback_after_its_check_reaches_nothing_private(settings, servers, internet,
+                                                                                keep_alive):
+    # DNS rebinding: the first lookup answers a public address, every later one loopback. The address
+    # checked is the address connected to, so no later lookup can slip the intranet in.
+    news, intranet = servers(), servers()
+    internet.dns["news.example"] = [["93.184.215.14"], ["127.0.0.1"]]
+    internet.route(("93.184.215.14", 80), news.url)
+    internet.route(("127.0.0.1", 80), intranet.url)  # where a second, unchecked lookup would land
+    news.html("/story.html", ARTICLE)
+    intranet.html("/story.html", "<p>internal</p>")
+    _, _, fetched, logs, _ = fetch_urls(settings, ["http://news.example/story.html"], local=False,
+                                        keep_alive=keep_alive)
+
+    assert intranet.hits == [], logs
+    if keep_alive:  # robots.txt and the page over one connection: one lookup, the public answer
+        assert list(fetched) == ["http://news.example/story.html"], logs
+        assert internet.lookups == ["news.example"]
+        assert [p for p, _ in news.hits] == ["/robots.txt", "/story.html"]
+    else:  # the page's own connection looks up again, sees loopback, and is refused
+        assert logs["http://news.example/story.html"]["reason"] == (
+            "refused: news.example resolves to non-public address 127.0.0.1 (mark the source local to allow it)")
+        assert internet.lookups == ["news.example"] * 2 and [p for p, _ in news.hits] == ["/robots.txt"]
 
 
 def test_fetch_log_rows_carry_the_runs_logical_time_and_attempts(settings, servers):
@@ -363,3 +299,71 @@ def test_fetch_log_rows_carry_the_runs_logical_time_and_attempts(settings, serve
         (daily["run_id"], "error.html", 503, 3, end), (daily["run_id"], "missing.html", 404, 1, end),
         (ingest["run_id"], "error.html", 503, 3, started), (ingest["run_id"], "missing.html", 404, 1, started),
     ], key=str)
+
+
+class Trickle:
+    """A loopback server that answers robots.txt at once and then, for every page, sends its status line
+    and one byte a second: of its headers (phase 'headers') or of a 100 kB body (phase 'body')."""
+
+    def __init__(self, phase: str):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.phase = phase
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with conn:
+            try:
+                while request := conn.recv(65536):
+                    if request.startswith(b"GET /robots.txt "):
+                        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                        continue
+                    if self.phase == "headers":
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    else:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+                    for _ in range(60):
+                        time.sleep(1)
+                        conn.sendall(b"a")
+            except OSError:
+                pass  # the client hung up, as it should
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_server_that_sends_a_byte_a_second_is_cut_off_at_the_deadline(settings, phase):
+    slow = Trickle(phase)
+    url = slow.url + "/story.html"
+    _, _, fetched, logs, elapsed = fetch_urls(settings, [url], fetch_timeout=1.5, fetch_attempts=1)
+    slow.sock.close()
+
+    assert fetched == {}
+    assert logs[url]["reason"] == "not complete after 4.5 s"  # three timeouts for the whole exchange
+    assert elapsed < 10
+
+
+def test_connections_are_reused_per_host(settings, servers):
+    hosts = [servers() for _ in range(3)]
+    urls = [h.html(f"/p{i}.html", ARTICLE) for h in hosts for i in range(5)]
+    seen: list[tuple[str, int]] = []
+    for h in hosts:
+        handler = h.httpd.RequestHandlerClass
+        original = handler.setup
+
+        def setup(self, original=original):  # once per TCP connection the server accepts
+            seen.append(self.client_address)
+            original(self)
+
+        handler.setup = setup
+    _, _, fetched, _, _ = fetch_urls(settings, urls, host_connections=1)
+
+    assert len(fetched) == 15
+    # robots.txt and five pages per host over one connection each (host_connections=1).
+    assert len(seen) == 3 and all(h.count("/robots.txt") == 1 for h in hosts)

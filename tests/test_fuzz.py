@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import fuzz
 from pipelines import fetch
+from pipelines.client import Client
 
 
 def cases():
@@ -34,4 +35,4 @@ def test_hostile_input_gives_a_result_or_a_reason(harness, kind, body):
 def test_a_50_mb_body_is_refused_by_the_size_cap(with_length):
     url = fuzz.serve_once(50 * fuzz.MB, with_length)
     with pytest.raises(fetch.FetchError, match="larger than 10000000 bytes"):
-        fetch.get(url, user_agent="newsmon-test", timeout=30, max_bytes=10_000_000, allow_private=True)
+        Client(user_agent="newsmon-test", timeout=30, max_bytes=10_000_000, host_delay=0).get(url, allow_private=True)
