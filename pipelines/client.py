@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from http.client import RemoteDisconnected
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -300,11 +301,11 @@ class Client:
         resp = None
         with _Deadline(3 * self.timeout) as deadline:
             try:
-                resp = self._pools[allow_private].urlopen(
-                    "GET", url, headers=sent, redirect=False, retries=False, preload_content=False,
-                    decode_content=False, assert_same_host=False)
+                resp = self._send(self._pools[allow_private], url, sent)
                 answer = self._answer(url, resp, page, cap, truncate, deadline)
                 if isinstance(answer, Response) and not answer.truncated:
+                    if not self.keep_alive:
+                        resp.close()  # closed here, not left for the server's FIN to race the next request
                     resp.release_conn()  # read to its end: the connection can serve the next request
                     resp = None
                 return answer
@@ -325,6 +326,20 @@ class Client:
             finally:
                 if resp is not None:
                     _discard(resp)
+
+    @staticmethod
+    def _send(pool: urllib3.PoolManager, url: str, headers: dict[str, str]):
+        """The response's status and headers. A kept-alive connection that the server closed while it
+        sat in the pool fails before any answer: that request is sent once more on a new connection,
+        within the same attempt, as browsers do."""
+        for fresh in (False, True):
+            try:
+                return pool.urlopen("GET", url, headers=headers, redirect=False, retries=False,
+                                    preload_content=False, decode_content=False, assert_same_host=False)
+            except ProtocolError as exc:
+                if fresh or not isinstance(_root(exc), RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+                    raise
+        raise AssertionError("unreachable")
 
     def _answer(self, url: str, resp, page: bool, cap: int, truncate: bool,
                 deadline: _Deadline) -> Response | _Redirect:
@@ -442,10 +457,16 @@ def _discard(resp) -> None:
     resp.release_conn()
 
 
-def _cause(exc: BaseException) -> str:
-    """The innermost reason of a urllib3 error ('Connection refused', not its wrapper's repr)."""
+def _root(exc: BaseException) -> BaseException:
+    """The error a urllib3 error wraps (ProtocolError('Connection aborted.', RemoteDisconnected(...)))."""
     while isinstance(exc, urllib3.exceptions.HTTPError) and exc.args and isinstance(exc.args[-1], BaseException):
         exc = exc.args[-1]
+    return exc
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a urllib3 error ('Connection refused', not its wrapper's repr)."""
+    exc = _root(exc)
     text = str(exc)
     if isinstance(exc, NewConnectionError):
         text = text.split(": ", 1)[-1]

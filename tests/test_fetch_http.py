@@ -367,3 +367,34 @@ def test_connections_are_reused_per_host(settings, servers):
     assert len(fetched) == 15
     # robots.txt and five pages per host over one connection each (host_connections=1).
     assert len(seen) == 3 and all(h.count("/robots.txt") == 1 for h in hosts)
+
+
+def test_a_kept_alive_connection_the_server_dropped_is_replaced_within_the_attempt(settings):
+    # Each connection answers one request, then closes when the next one arrives: what a server whose
+    # keep-alive timeout ends just as a pooled connection is reused looks like to the client.
+    sock = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    connections = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            connections.append(conn)
+            request = conn.recv(65536)
+            body = b"" if request.startswith(b"GET /robots.txt ") else ARTICLE.encode()
+            status = b"404 Not Found" if not body else b"200 OK"
+            conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            conn.recv(65536)  # the next request on this connection is never answered
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    # One attempt: the resend is not a retry, so it needs none to spare.
+    _, _, fetched, logs, _ = fetch_urls(settings, [url + "/story.html"], host_connections=1, fetch_attempts=1)
+    sock.close()
+
+    assert list(fetched) == [url + "/story.html"] and logs == {}
+    assert len(connections) == 2  # robots.txt on the first, the page resent on a second
