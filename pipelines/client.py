@@ -84,8 +84,11 @@ _local = threading.local()
 
 
 def public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-                or ip.is_unspecified)
+    """Globally routable: not private, loopback, link-local (cloud metadata), shared (100.64/10, where some
+    clouds put theirs), reserved or multicast."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever the IPv6 tables say
+    return ip.is_global and not ip.is_multicast
 
 
 class _Guarded:
@@ -105,7 +108,7 @@ class _Guarded:
                 ip = ipaddress.ip_address(address[0].split("%")[0])
                 if not public(ip):
                     raise NotConnected(f"refused: {self.host} resolves to non-public address {ip} "
-                                     "(mark the source local to allow it)")
+                                       "(mark the source local to allow it)")
         timeout = self.timeout if isinstance(self.timeout, int | float) else None
         error: OSError | None = None
         for family, address in found:

@@ -82,7 +82,7 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
     logs = [f for f in found if isinstance(f, LogRecord)]
     states = list({f.url: f for f in found if isinstance(f, FeedState)}.values())  # two sources, one feed
     cands = _unique(c for c in found if isinstance(c, Candidate))
-    counts = {"discovered": len(cands), "discover_failed": len(logs),
+    counts = {"discovered": len(cands), "discover_failed": sum(x.stage == "discover" for x in logs),
               "not_modified": sum(f.status == 304 for f in states)}
     _write_rows(run, "feed_state", [asdict(f) for f in states])
     if run["window_start"]:

@@ -1,7 +1,9 @@
+import ipaddress
+
 import pytest
 
 from pipelines import fetch
-from pipelines.client import Client
+from pipelines.client import Client, public
 
 
 @pytest.fixture
@@ -44,3 +46,14 @@ def test_raw_storage_is_content_addressed(tmp_path):
     d2 = fetch.store_raw(tmp_path, b"<html>same</html>")
     assert d1 == d2 and fetch.load_raw(tmp_path, d1) == b"<html>same</html>"
     assert len(list(tmp_path.rglob("*.gz"))) == 1
+
+
+@pytest.mark.parametrize(("address", "allowed"), [
+    ("93.184.215.14", True), ("2606:4700::1", True),
+    ("127.0.0.1", False), ("::1", False), ("::ffff:127.0.0.1", False),  # loopback, also IPv4-mapped
+    ("10.0.0.1", False), ("192.168.1.1", False), ("fd00::1", False),  # private
+    ("169.254.169.254", False), ("100.100.100.200", False),  # cloud metadata: link-local, shared 100.64/10
+    ("0.0.0.0", False), ("224.0.0.1", False), ("203.0.113.5", False),  # unspecified, multicast, documentation
+])
+def test_only_globally_routable_addresses_count_as_public(address, allowed):
+    assert public(ipaddress.ip_address(address)) is allowed
