@@ -528,9 +528,11 @@ ANALYSIS_NOTES = ("ambiguous_short_forms", "claims_skipped_language")
 ANALYSE_CHUNK = 16
 
 
-def _parallel(fn, items: list, workers: int, minimum: int = PARALLEL_FROM, chunksize: int | None = None) -> list:
-    """fn over items, in order; in worker processes when there are at least `minimum` items. Spawned,
-    not forked: the caller may be an Airflow task process with threads, where fork can deadlock."""
+def _parallel(fn, items: list, workers: int, minimum: int | None = None, chunksize: int | None = None) -> list:
+    """fn over items, in order; in worker processes when there are at least `minimum` items (PARALLEL_FROM,
+    read at the call, so one setting governs every stage). Spawned, not forked: the caller may be an
+    Airflow task process with threads, where fork can deadlock."""
+    minimum = PARALLEL_FROM if minimum is None else minimum
     if workers <= 1 or len(items) < max(minimum, 2):
         return [fn(i) for i in items]
     import multiprocessing
