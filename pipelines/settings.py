@@ -111,12 +111,12 @@ class Settings:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             if not isinstance(loaded, dict):
                 raise SettingsError(f"{path}: expected a mapping of setting names to values")
-            known = {f.name for f in fields(cls)}
+            known = {f.name for f in setting_fields()}
             for key, value in loaded.items():
                 if key not in known:
                     raise SettingsError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
                 values[key] = value
-        for f in fields(cls):
+        for f in setting_fields():
             name = env_name(f.name)
             if env.get(name):
                 values[f.name] = env[name]
@@ -128,8 +128,8 @@ class Settings:
             "alerts_file": data_dir / "alerts.jsonl",
         }
         kwargs: dict[str, object] = {"data_dir": data_dir, "environ": MappingProxyType(env)}
-        for f in fields(cls):
-            if f.name in ("data_dir", "environ"):
+        for f in setting_fields():
+            if f.name == "data_dir":
                 continue
             raw = values.get(f.name, defaults.get(f.name))
             if raw is None:
@@ -139,7 +139,12 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The same settings as environment variables, for a child process (Airflow, the demo server)."""
-        return {env_name(f.name): str(getattr(self, f.name)) for f in fields(self) if f.name != "environ"}
+        return {env_name(f.name): str(getattr(self, f.name)) for f in setting_fields()}
+
+
+def setting_fields() -> list:
+    """The fields that are settings (each a NEWSMON_* variable); `environ` is what they were read from."""
+    return [f for f in fields(Settings) if f.name != "environ"]
 
 
 def debug_requested() -> bool:
