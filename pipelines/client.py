@@ -9,14 +9,11 @@ page. Redirects are followed one hop at a time, each hop checked, rate-limited a
 request of its own. Bodies are capped both as sent and as inflated (a small gzip can inflate to
 gigabytes), and a whole exchange has a deadline, so a server that trickles a byte a second is cut off.
 
-No private, loopback or link-local address is connected to unless the source is marked local. The check
-is made on the addresses the connection itself resolves and then connects to, in one step, so a name
-that answers a public address to a first lookup and a private one to a second (DNS rebinding) gains
-nothing. Proxies from the environment are not used: through a proxy that check would be the proxy's."""
+Only public addresses are connected to unless the source is marked local (`pipelines.guard`). Proxies
+from the environment are not used: through a proxy that check would be the proxy's."""
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
@@ -41,6 +38,7 @@ from urllib3.exceptions import (
 
 from pipelines import robots
 from pipelines.fetch import FetchError, Response, kind_of
+from pipelines.guard import Guarded, NotConnected
 from pipelines.hosts import Hosts, authority
 from pipelines.settings import Settings
 
@@ -53,76 +51,11 @@ BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "appli
                 "application/zip", "application/gzip", "application/x-gzip", "application/msword",
                 "application/vnd.")
 PAGE_ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"
-
-
-class NotConnected(FetchError):
-    """No connection was made: the name did not resolve, or the guard refused its address. Said as it is
-    for the page that asked, not as a robots.txt failure, and not remembered for the host."""
-
-
-class Network:
-    """Name resolution and TCP connects: this machine's. A test may put a stand-in for the internet here
-    (names with public addresses, routed to loopback servers); the guard still decides on the addresses
-    it is given and connects to no other."""
-
-    def resolve(self, host: str, port: int) -> list[tuple[int, tuple]]:
-        return [(family, addr) for family, _, _, _, addr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-
-    def connect(self, family: int, address: tuple, timeout: float | None) -> socket.socket:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-
-NETWORK = Network()
 _local = threading.local()
 
 
-def public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Globally routable: not private, loopback, link-local (cloud metadata), shared (100.64/10, where some
-    clouds put theirs), reserved or multicast."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever the IPv6 tables say
-    return ip.is_global and not ip.is_multicast
-
-
-class _Guarded:
-    """urllib3 connection mixin: resolve once, refuse the host if any address is not public (unless the
-    pool allows private ones), connect only to an address that was checked."""
-
-    allow_private = False
-
-    def _new_conn(self) -> socket.socket:
-        host = self._dns_host
-        try:
-            found = NETWORK.resolve(host, self.port)
-        except socket.gaierror as exc:
-            raise NotConnected(f"cannot resolve host {self.host}: {exc.strerror}") from exc
-        if not self.allow_private:
-            for _, address in found:
-                ip = ipaddress.ip_address(address[0].split("%")[0])
-                if not public(ip):
-                    raise NotConnected(f"refused: {self.host} resolves to non-public address {ip} "
-                                       "(mark the source local to allow it)")
-        timeout = self.timeout if isinstance(self.timeout, int | float) else None
-        error: OSError | None = None
-        for family, address in found:
-            try:
-                sock = NETWORK.connect(family, address, timeout)
-            except TimeoutError as exc:
-                raise ConnectTimeoutError(self, f"connect timed out after {timeout} s") from exc
-            except OSError as exc:
-                error = exc
-                continue
-            for option in self.socket_options or ():
-                sock.setsockopt(*option)
-            return sock
-        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")
+class _Watched:
+    """urllib3 connection mixin: the exchange's deadline learns which connection to cut."""
 
     def request(self, *args, **kwargs):
         deadline = getattr(_local, "deadline", None)
@@ -198,7 +131,7 @@ class Client:
                    backoff=s.retry_backoff, max_retry_after=s.max_retry_after, keep_alive=s.keep_alive)
 
     def _pool_manager(self, allow_private: bool) -> urllib3.PoolManager:
-        conns = {scheme: type(f"Guarded{base.__name__}", (_Guarded, base), {"allow_private": allow_private})
+        conns = {scheme: type(f"Guarded{base.__name__}", (_Watched, Guarded, base), {"allow_private": allow_private})
                  for scheme, base in (("http", HTTPConnection), ("https", HTTPSConnection))}
         pools = {scheme: type(f"Guarded{base.__name__}", (base,), {"ConnectionCls": conns[scheme]})
                  for scheme, base in (("http", HTTPConnectionPool), ("https", HTTPSConnectionPool))}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipelines import client
+from pipelines import guard
 from pipelines.settings import REPO_ROOT, Settings
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -222,7 +222,7 @@ def receiver():
     r.close()
 
 
-class FakeInternet(client.Network):
+class FakeInternet(guard.Network):
     """The internet's content, faked for the HTTP client: DNS answers (per name, a list of addresses for
     each lookup in turn, the last one repeated) and public addresses routed to loopback servers. The
     client's guard is the real one and decides on the addresses given here."""
@@ -254,7 +254,7 @@ class FakeInternet(client.Network):
 @pytest.fixture
 def internet(monkeypatch) -> FakeInternet:
     fake = FakeInternet()
-    monkeypatch.setattr(client, "NETWORK", fake)
+    monkeypatch.setattr(guard, "NETWORK", fake)
     return fake
 
 

@@ -3,7 +3,8 @@ import ipaddress
 import pytest
 
 from pipelines import fetch
-from pipelines.client import Client, public
+from pipelines.client import Client
+from pipelines.guard import public
 
 
 @pytest.fixture
