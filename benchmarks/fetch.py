@@ -32,6 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.pipeline import pages as news_pages  # noqa: E402
 from pipelines import run  # noqa: E402
+
+try:
+    from pipelines.staging import write_rows  # noqa: E402
+except ImportError:  # a code base before pipelines/staging.py (the "before" run of the README's table)
+    write_rows = run._write_rows
 from pipelines.models import Candidate  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 
@@ -85,7 +90,7 @@ def one_arm(settings: Settings, counter, urls: list[str]) -> dict:
         for i in range(len(counter)):
             counter[i] = 0
     ref = run.new_run(settings, "ingest", scope=f"fetch benchmark {time.monotonic_ns()}")
-    run._write_rows(ref, "candidates", [asdict(Candidate(u, "bench", local=True)) for u in urls])
+    write_rows(ref, "candidates", [asdict(Candidate(u, "bench", local=True)) for u in urls])
     started = time.perf_counter()
     counts = run.fetch_stage(settings, ref)
     seconds = time.perf_counter() - started

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # Imported before anything loads numpy: the package sets one BLAS thread per process, so the NER
 # ceiling's workers (forked from this process) and the naive baseline run as our workers do, and the
 # comparison is of the pipelines, not of a thread setting.
-from pipelines import fetch, run  # noqa: E402
+from pipelines import fetch, run, staging  # noqa: E402
 from pipelines.settings import REPO_ROOT, Settings  # noqa: E402
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -128,7 +128,7 @@ def ours(s: Settings, bodies: list[bytes], repeat: int) -> dict:
                  "feed_title": None, "feed_published": None, "raw_sha256": fetch.store_raw(s.raw_dir, b),
                  "kind": "html", "http_status": 200, "fetched_at": "2026-11-25T00:00:00"}
                 for i, b in enumerate(bodies)]
-        run._write_rows(ref, "fetched", rows)
+        staging.write_rows(ref, "fetched", rows)
         counts = run.run_all(s, ref, progress=timed, stages=stages)
         rss_trace.append(round(rss_mb()[0]))
     return {"seconds": took, "counts": counts, "rss_trace": rss_trace}

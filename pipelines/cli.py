@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipelines import run as stages
+from pipelines import staging
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
 DAG_ID = "newsmon_daily"
@@ -440,7 +441,7 @@ def run_dag(s: Settings, date: datetime) -> dict:
     if proc.returncode != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         raise CliError(f"the DAG run failed (exit {proc.returncode}); log: {log_path}\n" + "\n".join(tail))
-    return stages._counts({"dir": str(s.staging_dir / rid)})
+    return staging.run_counts({"dir": str(s.staging_dir / rid)})
 
 
 def _run_id_for(date: datetime) -> str:
@@ -470,7 +471,7 @@ class _Reporter:
             self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("{task.fields[info]}"), TimeElapsedColumn(), transient=False)
             self.progress.start()
-            self.task = self.progress.add_task(self.label, total=len(stages.STAGES), info="starting")
+            self.task = self.progress.add_task(self.label, total=len(staging.STAGES), info="starting")
         return self
 
     def __exit__(self, *exc):
@@ -490,8 +491,8 @@ class _Reporter:
             print(f"newsmon: {self.label}: {stage} done{took} {json.dumps(shown)}", file=sys.stderr, flush=True)
 
     def poll(self, folder: Path, done: set[str]) -> None:
-        for stage in stages.STAGES:
-            counts = None if stage in done else stages.stage_counts(folder, stage)
+        for stage in staging.STAGES:
+            counts = None if stage in done else staging.stage_counts(folder, stage)
             if counts is not None:
                 done.add(stage)
                 self.stage_done(stage, counts)

@@ -199,7 +199,7 @@ class Client:
             if stopped:
                 raise FetchError(stopped, attempts=attempt - 1)
             self.hosts.acquire(key)
-            pause = 0.0
+            pause, again = 0.0, False
             try:
                 return self._exchange(url, **how), attempt
             except FetchError as exc:
@@ -219,9 +219,9 @@ class Client:
                     raise FetchError(f"{exc.reason}: Retry-After {wait:g} s is beyond the "
                                      f"{self.max_retry_after:g} s we wait; not retried", exc.http_status,
                                      attempts=attempt) from exc
-                pause = wait
+                pause, again = wait, True
             finally:
-                self.hosts.release(key, pause)
+                self.hosts.release(key, pause, retry=again)
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ one exchange

@@ -61,13 +61,17 @@ class Hosts:
                     return
                 self._cond.wait(None if host.in_flight >= self.per_host else host.next_at - now)
 
-    def release(self, key: str, pause: float = 0.0) -> None:
-        """End a request; `pause` keeps the whole host waiting that long (a Retry-After, a backoff)."""
+    def release(self, key: str, pause: float = 0.0, retry: bool = False) -> None:
+        """End a request; `pause` keeps the whole host waiting that long (a Retry-After, a backoff). With
+        `retry`, this thread's next request to the host goes before any new work is handed out for it, so
+        a page that waited out a pause is not overtaken by the queue (nor stopped by what that brings)."""
         with self._cond:
             host = self._get(key)
             host.in_flight -= 1
             if pause:
                 host.next_at = max(host.next_at, time.monotonic() + pause)
+            if retry:
+                host.pending.add(threading.get_ident())
             self._cond.notify_all()
 
     def space(self, key: str, delay: float | None) -> None:
@@ -85,8 +89,14 @@ class Hosts:
             self._cond.notify_all()
 
     def stopped(self, key: str) -> str | None:
+        """Why the host takes no more requests in this run (None: it does). A thread that will not ask
+        gives up its place in the host's turn."""
         with self._cond:
-            return self._get(key).stopped
+            host = self._get(key)
+            if host.stopped:
+                host.pending.discard(threading.get_ident())
+                self._cond.notify_all()
+            return host.stopped
 
     def map(self, fn: Callable, items: Sequence, url_of: Callable[[object], str], workers: int) -> list:
         """fn(item) for every item on `workers` threads; the results in the items' order.

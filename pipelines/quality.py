@@ -41,6 +41,12 @@ class Window:
     end: datetime | None = None
     grace_days: float = 1.0
 
+    @property
+    def earliest(self) -> datetime | None:
+        """The earliest publication time that still belongs to the run: its start minus the grace period
+        (late feed entries); None for an ingest, which has no window. The one place this is computed."""
+        return self.start - timedelta(days=self.grace_days) if self.start else None
+
 
 def _gx():
     # GX logs its setup at INFO once Airflow has configured logging, and resets its logger on import:
@@ -68,7 +74,7 @@ def suites(window: Window) -> dict[str, list]:
     thousands of ids makes GX serialise the whole set for every batch."""
     e = _gx().expectations
     latest = (window.end or datetime(2100, 1, 1)) + timedelta(days=1)
-    earliest = (window.start - timedelta(days=window.grace_days)) if window.start else datetime(1900, 1, 1)
+    earliest = window.earliest or datetime(1900, 1, 1)
     return {
         "articles": [
             (CRITICAL, e.ExpectColumnValuesToNotBeNull(column="article_id")),

@@ -14,14 +14,14 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, store
+from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, staging, store
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord, article_id, run_id
 from pipelines.settings import Settings
+from pipelines.staging import STAGES
 
 # How an article's language was settled (language.Identified.origin), each counted by the extract stage.
 LANGUAGE_ORIGINS = ("identified", "declared", "default")
-STAGES = ("discover", "fetch", "extract", "dedupe", "analyse", "check", "load", "deliver")
 
 
 def window_for(logical_date: datetime, interval_start: datetime | None, interval_end: datetime | None):
@@ -40,14 +40,18 @@ def window_for(logical_date: datetime, interval_start: datetime | None, interval
 def new_run(s: Settings, kind: str, start: datetime | None = None, end: datetime | None = None,
             scope: str = "") -> dict:
     """Create the run reference and an empty staging folder for it (a rerun starts clean)."""
-    rid = run_id(kind, start, end, scope)
+    return _open_run(s, run_id(kind, start, end, scope), kind, start, end)
+
+
+def _open_run(s: Settings, rid: str, kind: str, start: datetime | None, end: datetime | None) -> dict:
     folder = s.staging_dir / rid
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     run = {"run_id": rid, "kind": kind, "dir": str(folder),
            "window_start": start.isoformat() if start else None, "window_end": end.isoformat() if end else None,
+           # Operational only (runs.started_at): when it ran, never what it covers.
            "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
-    _write_json(folder / "run.json", run)
+    staging.write_json(folder / "run.json", run)
     return run
 
 
@@ -62,6 +66,7 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
     Feeds and sitemaps are read with conditional GETs against the state the last load stored; the new
     state goes to the staging folder for `load` to write (discovery never writes the database)."""
     found: list[Candidate | LogRecord | FeedState] = []
+    window = _window(s, run)
     if inputs is not None:
         paths = [i for i in inputs if not i.startswith(("http://", "https://"))]
         found += list(feeds.local_candidates([Path(p) for p in paths]))
@@ -70,10 +75,9 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
         if tags is None:
             tags = [t.strip() for t in s.source_tags.split(",") if t.strip()]
         sources = feeds.selected(feeds.load_sources(s.sources_path), tags)
-        since = _dt(run["window_start"]) - timedelta(days=s.grace_days) if run["window_start"] else None
         http = Client.from_settings(s)
         ctx = feeds.Context(client=http, max_bytes=s.max_bytes, raw_dir=s.raw_dir, state=_feed_state(s),
-                            since=since, checked_at=_dt(run["window_end"]) if run["window_end"] else None)
+                            since=window.earliest, checked_at=window.end)
         try:
             found += feeds.discover_all(sources, ctx)
         finally:
@@ -84,23 +88,22 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
     cands = _unique(c for c in found if isinstance(c, Candidate))
     counts = {"discovered": len(cands), "discover_failed": sum(x.stage == "discover" for x in logs),
               "not_modified": sum(f.status == 304 for f in states)}
-    _write_rows(run, "feed_state", [asdict(f) for f in states])
-    if run["window_start"]:
-        lo = _dt(run["window_start"]) - timedelta(days=s.grace_days)
-        hi = _dt(run["window_end"])
-        in_window = [c for c in cands if c.feed_published is None or lo <= c.feed_published < hi]
+    staging.write_rows(run, "feed_state", [asdict(f) for f in states])
+    if window.start:
+        in_window = [c for c in cands
+                     if c.feed_published is None or window.earliest <= c.feed_published < window.end]
         counts["outside_window"] = len(cands) - len(in_window)
         known = _stored_elsewhere(s, run["run_id"], in_window)
         cands = [c for c in in_window if c.url not in known and article_id(c.url) not in known]
         counts["already_stored"] = len(in_window) - len(cands)
-    _write_rows(run, "candidates", [asdict(c) for c in cands])
-    return _finish_stage(run, "discover", counts, logs)
+    staging.write_rows(run, "candidates", [asdict(c) for c in cands])
+    return staging.finish_stage(run, "discover", counts, logs)
 
 
 def parts(s: Settings, run: dict) -> list[int]:
     """The batches the run's candidates split into (batch_size each, at least one), for the DAG's
     mapped fetch, extract and analyse tasks."""
-    n = len(_read_rows(run, "candidates"))
+    n = len(staging.read_rows(run, "candidates"))
     return list(range(max(1, -(-n // s.batch_size))))
 
 
@@ -108,7 +111,7 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     """Fetch every candidate, keep the bytes content-addressed under data/raw/. Pages of different
     hosts are fetched at the same time, each host politely (robots.txt, a delay, retries: client.Client).
     With `part`, only that batch of the candidates (a mapped task of the DAG)."""
-    cands = [Candidate(**c) for c in _slice(s, _read_rows(run, "candidates"), part)]
+    cands = [Candidate(**c) for c in staging.batch(staging.read_rows(run, "candidates"), part, s.batch_size)]
     client = Client.from_settings(s)
 
     def one(c: Candidate) -> tuple[dict | None, LogRecord | None]:
@@ -152,9 +155,9 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     rows = [r for r, _ in results if r is not None]
     logs = [log for _, log in results if log is not None]
     notes = _robots_notes(client)
-    _write_rows(run, "fetched", rows, part)
+    staging.write_rows(run, "fetched", rows, part)
     counts = {"fetched": len(rows), "fetch_failed": len(logs), "robots_notes": len(notes)}
-    return _finish_stage(run, "fetch", counts, logs + notes, part)
+    return staging.finish_stage(run, "fetch", counts, logs + notes, part)
 
 
 def _robots_notes(client: Client) -> list[LogRecord]:
@@ -167,9 +170,8 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     """Main text and metadata of every fetched item; an item we cannot read is logged with its reason.
     With `part`, the items fetched by that batch, in this process (the DAG's workers are the parallelism)."""
     rows, logs = [], []
-    window = _window(s, run)
-    earliest = window.start - timedelta(days=window.grace_days) if window.start else None
-    fetched = _read_rows(run, "fetched", part)
+    earliest = _window(s, run).earliest
+    fetched = staging.read_rows(run, "fetched", part)
     workers = s.workers if part is None else 1
     for f, row in zip(fetched, _parallel(_extract_one, [(s, run, f) for f in fetched], workers), strict=True):
         if isinstance(row, str):
@@ -181,12 +183,8 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
                                   f"published {row['published_at']:%Y-%m-%d}, before the run's window"))
             continue
         rows.append(row)
-    seen, unique = set(), []
-    for r in rows:  # one URL listed by two sources is one article
-        if r["article_id"] not in seen:
-            seen.add(r["article_id"])
-            unique.append(r)
-    _write_rows(run, "articles", unique, part)
+    unique = _one_per_article(rows)  # one URL listed by two sources is one article
+    staging.write_rows(run, "articles", unique, part)
     counts = {"extracted": len(unique), "extract_failed": len(logs),
               # The gate an HTML page passes only if it holds an article (extract.MIN_WORDS).
               "no_article_in_page": sum(x.reason.startswith("no article in the page") for x in logs),
@@ -194,23 +192,19 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
               # How each article's language was settled: identified from its text, or (the identifier
               # unsure) the source's declared language, or the configured default.
               **{f"language_{o}": sum(r["language_origin"] == o for r in unique) for o in LANGUAGE_ORIGINS}}
-    return _finish_stage(run, "extract", counts, logs, part)
+    return staging.finish_stage(run, "extract", counts, logs, part)
 
 
 def dedupe_stage(s: Settings, run: dict) -> dict:
     """Mark syndicated and repeated copies with duplicate_of (the first copy), within the batch and
     against what is stored from the last dedupe_days. Merges the batches' articles into one file."""
-    rows, seen = [], set()
-    for r in _read_all(run, "articles"):  # one URL listed in two batches is one article
-        if r["article_id"] not in seen:
-            seen.add(r["article_id"])
-            rows.append(r)
+    rows = _one_per_article(staging.read_all(run, "articles"))  # one URL listed in two batches is one article
     stored = _stored_fingerprints(s, run, rows)
     dups = dedupe.find_duplicates(rows, stored)
     for r in rows:
         r["duplicate_of"] = dups.get(r["article_id"])
-    _write_rows(run, "articles", rows)
-    return _finish_stage(run, "dedupe", {"kept": len(rows) - len(dups), "duplicates": len(dups)})
+    staging.write_rows(run, "articles", rows)
+    return staging.finish_stage(run, "dedupe", {"kept": len(rows) - len(dups), "duplicates": len(dups)})
 
 
 def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
@@ -223,8 +217,8 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     (NEWSMON_NLP_LANGUAGES), or it was analysed and named no one."""
     from pipelines import entities
 
-    batch = _read_rows(run, "articles")
-    rows = _slice(s, batch, part)
+    batch = staging.read_rows(run, "articles")
+    rows = staging.batch(batch, part, s.batch_size)
     wanted = {x.strip() for x in s.nlp_languages.split(",")}
     analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
     patterns = alerts.patterns(alerts.load_watchlist(s.watchlist_path))
@@ -248,15 +242,15 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
             entity_rows.setdefault(e["entity_id"], e)
         for k, v in res["notes"].items():
             notes[k] = notes.get(k, 0) + v
-    _write_rows(run, "mentions", mention_rows, part)
-    _write_rows(run, "entities", list(entity_rows.values()), part)
-    _write_rows(run, "claims", claim_rows, part)
-    _write_rows(run, "claim_entities", link_rows, part)
+    staging.write_rows(run, "mentions", mention_rows, part)
+    staging.write_rows(run, "entities", list(entity_rows.values()), part)
+    staging.write_rows(run, "claims", claim_rows, part)
+    staging.write_rows(run, "claim_entities", link_rows, part)
     named = {m["article_id"] for m in mention_rows}
     counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
               "no_entities_language_not_analysed": len(rows) - len(analysed),
               "no_entities_none_found": sum(r["article_id"] not in named for r in analysed), **notes}
-    return _finish_stage(run, "analyse", counts, part=part)
+    return staging.finish_stage(run, "analyse", counts, part=part)
 
 
 def _memory_file(s: Settings, run_id: str, replaced: list[str]) -> Path:
@@ -327,32 +321,32 @@ def check(s: Settings, run: dict) -> dict:
         names = [x.name for x in feeds.load_sources(s.sources_path) if x.enabled]
         batch = frames["articles"]["source"].value_counts().to_dict()
         results += quality.volume(batch, _source_history(s, run, window), names)
-    _write_json(Path(run["dir"]) / "dq.json", [asdict(r) for r in results])
+    staging.write_json(Path(run["dir"]) / "dq.json", [asdict(r) for r in results])
     blocking = quality.blocking(results)
     counts = {"checks_passed": sum(r.success for r in results), "checks_failed": sum(not r.success for r in results),
               "checks_blocking": len(blocking)}
-    return _finish_stage(run, "check", counts)
+    return staging.finish_stage(run, "check", counts)
 
 
 def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
     """Write the run into DuckDB in one transaction; a quarantined batch writes only its check results,
     its log and the run's status, and its files move to data/quarantine/<run_id>/."""
     folder = Path(run["dir"])
-    dq = [dict(r, run_id=run["run_id"]) for r in _read_json(folder / "dq.json")]
+    dq = [dict(r, run_id=run["run_id"]) for r in staging.read_json(folder / "dq.json")]
     blocked = [r for r in dq if r["severity"] == quality.CRITICAL and not r["success"]]
-    counts = _counts(run)
+    counts = staging.run_counts(run)
     frames = _frames(run)
     watchlist = alerts.load_watchlist(s.watchlist_path)
     if blocked:
         target = s.data_dir / "quarantine" / run["run_id"]
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(folder, target)
-        _write_json(target / "reason.json", blocked)
+        staging.write_json(target / "reason.json", blocked)
         frames = {k: v.iloc[0:0] for k, v in frames.items()}
     # The run's logical time, not the clock: a rerun of the same window writes the same rows. An ingest
     # has none (its rows' time is the run's started_at), and its rerun must change nothing either.
     logged_at = run["window_end"]
-    log_rows = [dict(r, run_id=run["run_id"], logged_at=logged_at) for r in _logs(run)]
+    log_rows = [dict(r, run_id=run["run_id"], logged_at=logged_at) for r in staging.logs(run)]
     row = {"run_id": run["run_id"], "kind": run["kind"], "logical_date": _naive_utc(logical_date),
            "window_start": run["window_start"], "window_end": run["window_end"],
            "started_at": run["started_at"], "finished_at": None,
@@ -368,10 +362,10 @@ def load(s: Settings, run: dict, logical_date: datetime | None = None) -> dict:
                   "mentions": frames["mentions_load"], "claims": frames["claims"],
                   "claim_entities": frames["claim_entities"]}
         written = store.load_run(con, row, tables, dq, log_rows, alert_rows, content=not blocked,
-                                 feed_state=_read_rows(run, "feed_state"), fetched=_fetched_rows(run))
+                                 feed_state=staging.read_rows(run, "feed_state"), fetched=_fetched_rows(run))
     finally:
         con.close()
-    return _finish_stage(run, "load", {"alerts": written["alerts"], "quarantined": int(bool(blocked))})
+    return staging.finish_stage(run, "load", {"alerts": written["alerts"], "quarantined": int(bool(blocked))})
 
 
 def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
@@ -384,8 +378,8 @@ def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
         sent, waiting = con.execute(
             "select count(*) filter (where status = 'sent'), count(*) filter (where status <> 'sent') "
             "from alerts where run_id = $r", {"r": run["run_id"]}).fetchone()
-        _write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": sent, "alerts_pending": waiting})
-        counts = _counts(run)
+        staging.write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": sent, "alerts_pending": waiting})
+        counts = staging.run_counts(run)
         con.execute("update runs set counts = $c, finished_at = $f where run_id = $r",
                     {"c": json.dumps(counts, sort_keys=True), "r": run["run_id"],
                      "f": datetime.now(UTC).replace(tzinfo=None)})
@@ -413,9 +407,9 @@ def quarantined(s: Settings) -> list[dict]:
     folder = s.data_dir / "quarantine"
     out = []
     for d in sorted(folder.glob("*/reason.json"), key=lambda p: p.stat().st_mtime, reverse=True):
-        run = _read_json(d.parent / "run.json", {})
+        run = staging.read_json(d.parent / "run.json", {})
         out.append({"run_id": d.parent.name, "kind": run.get("kind"), "window_start": run.get("window_start"),
-                    "failed": _read_json(d), "path": str(d.parent)})
+                    "failed": staging.read_json(d), "path": str(d.parent)})
     return out
 
 
@@ -428,8 +422,8 @@ def retry_quarantined(s: Settings, rid: str) -> dict:
     dst = s.staging_dir / rid
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("reason.json"))
-    run = dict(_read_json(dst / "run.json"), dir=str(dst))
-    _write_json(dst / "run.json", run)
+    run = dict(staging.read_json(dst / "run.json"), dir=str(dst))
+    staging.write_json(dst / "run.json", run)
     check(s, run)
     counts = load(s, run, _dt(run["window_start"]) if run["window_start"] else None)
     counts = deliver(s, run)
@@ -487,21 +481,15 @@ def reprocess(s: Settings, start: datetime, end: datetime,
         con.close()
     out = []
     for r in runs:
-        folder = s.staging_dir / r["run_id"]
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        run = {"run_id": r["run_id"], "kind": r["kind"], "dir": str(folder),
-               "window_start": r["window_start"].isoformat(), "window_end": r["window_end"].isoformat(),
-               "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
-        _write_json(folder / "run.json", run)
+        run = _open_run(s, r["run_id"], r["kind"], r["window_start"], r["window_end"])
         before = json.loads(r["counts"] or "{}")
         for stage, keys in (("discover", ("discovered", "discover_failed", "not_modified", "outside_window",
                                           "already_stored")), ("fetch", ("fetched", "fetch_failed", "robots_notes"))):
             # Notes on robots.txt files travel with the fetch stage, where they were written.
             kept = (stage, "robots") if stage == "fetch" else (stage,)
             logs = [LogRecord(**x) for x in r["logs"] if x["stage"] in kept]
-            _finish_stage(run, stage, {k: before[k] for k in keys if k in before}, logs)
-        _write_rows(run, "fetched", r["fetched"])
+            staging.finish_stage(run, stage, {k: before[k] for k in keys if k in before}, logs)
+        staging.write_rows(run, "fetched", r["fetched"])
         counts = run_all(s, run, logical_date=r["logical_date"], progress=progress,
                          stages=("extract", "dedupe", "analyse", "check", "load", "deliver"))
         out.append({"run_id": r["run_id"], "window_start": r["window_start"], **counts})
@@ -512,7 +500,7 @@ def reprocess(s: Settings, start: datetime, end: datetime,
 
 
 def _fetched_rows(run: dict) -> list[dict]:
-    rows = _read_all(run, "fetched")
+    rows = staging.read_all(run, "fetched")
     for r in rows:
         r["fetched_at"] = _dt(r["fetched_at"])
         r["feed_published"] = _dt(r["feed_published"]) if r.get("feed_published") else None
@@ -614,94 +602,12 @@ def _frames(run: dict) -> dict:
     }
     out = {}
     for table, cols in columns.items():
-        files = _files(run, table)
+        files = staging.files(run, table)
         df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files else pd.DataFrame()
         out[table] = df.reindex(columns=cols)
     # Two batches can find the same entity; it is one row.
     out["entities"] = out["entities"].drop_duplicates("entity_id", ignore_index=True)
     out["mentions_load"] = out["mentions"].drop(columns=["type"])
-    return out
-
-
-def _part_name(name: str, part: int | None) -> str:
-    return f"{name}.parquet" if part is None else f"{name}.part-{part:04d}.parquet"
-
-
-def _files(run: dict, name: str) -> list[Path]:
-    """A stage's output: its one file, or its batches' files in batch order."""
-    folder = Path(run["dir"])
-    whole = folder / f"{name}.parquet"
-    return [whole] if whole.exists() else sorted(folder.glob(f"{name}.part-*.parquet"))
-
-
-def _slice(s: Settings, rows: list, part: int | None) -> list:
-    return rows if part is None else rows[part * s.batch_size:(part + 1) * s.batch_size]
-
-
-def _write_rows(run: dict, name: str, rows: list[dict], part: int | None = None) -> None:
-    import pandas as pd
-
-    path = Path(run["dir"]) / _part_name(name, part)
-    pd.DataFrame(rows).to_parquet(path, index=False) if rows else path.unlink(missing_ok=True)
-
-
-def _read_all(run: dict, name: str) -> list[dict]:
-    out = []
-    for f in _files(run, name):
-        out += _read_rows(run, f.name[: -len(".parquet")])
-    return out
-
-
-def _read_rows(run: dict, name: str, part: int | None = None) -> list[dict]:
-    import pandas as pd
-
-    path = Path(run["dir"]) / _part_name(name, part)
-    if not path.exists():
-        return []
-    df = pd.read_parquet(path)
-    df = df.astype(object).where(df.notna(), None)
-    rows = df.to_dict("records")
-    for r in rows:
-        for k, v in r.items():
-            if hasattr(v, "to_pydatetime"):
-                r[k] = v.to_pydatetime()
-            elif hasattr(v, "tolist"):
-                r[k] = v.tolist()
-    return rows
-
-
-def _finish_stage(run: dict, stage: str, counts: dict, logs: Iterable[LogRecord] = (),
-                  part: int | None = None) -> dict:
-    """Record a stage's (or one batch's) counts and failures, each in its own file: mapped tasks run at
-    the same time and must not write one file together."""
-    folder = Path(run["dir"])
-    suffix = "" if part is None else f".part-{part:04d}"
-    _write_json(folder / f"log_{stage}{suffix}.json", [asdict(x) for x in logs])
-    _write_json(folder / f"counts_{stage}{suffix}.json", counts)
-    return _counts(run)
-
-
-def _logs(run: dict) -> list[dict]:
-    return [x for f in sorted(Path(run["dir"]).glob("log_*.json")) for x in _read_json(f, [])]
-
-
-def stage_counts(folder: Path, stage: str) -> dict | None:
-    """One stage's counts, its batches added up; None while the stage has not finished any batch."""
-    files = sorted(folder.glob(f"counts_{stage}*.json"))
-    if not files:
-        return None
-    out: dict = {}
-    for f in files:
-        for k, v in _read_json(f, {}).items():
-            out[k] = out.get(k, 0) + v if isinstance(v, int | float) and k in out else v
-    return out
-
-
-def _counts(run: dict) -> dict:
-    """The run's counts so far: every stage's, batches added up."""
-    out: dict = {}
-    for stage in STAGES:
-        out.update(stage_counts(Path(run["dir"]), stage) or {})
     return out
 
 
@@ -805,13 +711,19 @@ def _stored_fingerprints(s: Settings, run: dict, rows: list[dict]) -> list[dict]
 
 
 def _unique(cands: Iterable[Candidate]) -> list[Candidate]:
-    seen, out = set(), []
+    """The first candidate of each article (two links to one story are one article)."""
+    first: dict[str, Candidate] = {}
     for c in cands:
-        key = article_id(c.url)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
+        first.setdefault(article_id(c.url), c)
+    return list(first.values())
+
+
+def _one_per_article(rows: Iterable[dict]) -> list[dict]:
+    """The first row of each article_id, in order."""
+    first: dict[str, dict] = {}
+    for r in rows:
+        first.setdefault(r["article_id"], r)
+    return list(first.values())
 
 
 def _run_time(run: dict) -> datetime | None:
@@ -820,7 +732,7 @@ def _run_time(run: dict) -> datetime | None:
         return _dt(run["window_end"])
     import pandas as pd
 
-    stamps = [pd.read_parquet(f, columns=["fetched_at"])["fetched_at"].max() for f in _files(run, "articles")]
+    stamps = [pd.read_parquet(f, columns=["fetched_at"])["fetched_at"].max() for f in staging.files(run, "articles")]
     stamps = [t for t in stamps if pd.notna(t)]
     return max(stamps).to_pydatetime() if stamps else None
 
@@ -848,13 +760,3 @@ def _naive_utc(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
-
-
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, default=str, indent=1), encoding="utf-8")
-    tmp.replace(path)
-
-
-def _read_json(path: Path, default=None):
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipelines import guard
+from pipelines import guard, staging
 from pipelines.settings import REPO_ROOT, Settings
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -346,11 +346,11 @@ def fetch_urls(settings, urls, local=True, **overrides):
 
     s = dataclasses.replace(settings, **overrides)
     ref = run.new_run(s, "ingest", scope=repr(urls))
-    run._write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
+    staging.write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
     t0 = time.monotonic()
     counts = run.fetch_stage(s, ref)
     elapsed = time.monotonic() - t0
-    fetched = {r["url"]: r for r in run._read_rows(ref, "fetched")}
+    fetched = {r["url"]: r for r in staging.read_rows(ref, "fetched")}
     logged = json.loads((Path(ref["dir"]) / "log_fetch.json").read_text())
     logs = {r["url"]: r for r in logged if r["stage"] == "fetch"}
     assert counts["fetched"] == len(fetched) and counts["fetch_failed"] == len(logs)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from pipelines import fetch, run
+from pipelines import fetch, run, staging
 from tests.conftest import fetch_urls, page
 
 ARTICLE = page("Harbour reopens", [
@@ -217,7 +217,7 @@ def test_wrong_or_missing_charsets_come_out_as_the_right_text(settings, servers)
     assert {u: r["charset"] for u, r in fetched.items()} == {undeclared: "cp1252", mislabelled: "cp1252",
                                                              utf8_as_latin1: "utf-8"}
     run.extract_stage(s, ref)
-    texts = {r["url"]: r["text"] for r in run._read_rows(ref, "articles")}
+    texts = {r["url"]: r["text"] for r in staging.read_rows(ref, "articles")}
     for url in (undeclared, mislabelled, utf8_as_latin1):
         assert "était fermé à Zürich" in texts[url] and "maître d’hôtel" in texts[url]
 
@@ -288,7 +288,7 @@ def test_fetch_log_rows_carry_the_runs_logical_time_and_attempts(settings, serve
     for ref in (daily, ingest):
         run.discover(settings, ref, [site.url + "/missing.html", site.url + "/error.html"])
         run.fetch_stage(settings, ref)
-        run._write_json(Path(ref["dir"]) / "dq.json", [])
+        staging.write_json(Path(ref["dir"]) / "dq.json", [])
         run.load(settings, ref, start if ref is daily else None)
     con = duckdb.connect(str(settings.db_path), read_only=True)
     rows = con.execute("select run_id, regexp_extract(url, '[^/]+$'), http_status, attempts, logged_at "
