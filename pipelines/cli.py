@@ -14,8 +14,8 @@ import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pipelines import quality, staging, store
 from pipelines import run as stages
-from pipelines import staging
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
 DAG_ID = "newsmon_daily"
@@ -194,8 +194,6 @@ def cmd_reprocess(s: Settings, args) -> int:
 
 def _reader(s: Settings, live: bool = False):
     """A read-only connection: the published snapshot (readable while the pipeline writes), unless live."""
-    from pipelines import store
-
     snap = store.snapshot_path(s.db_path)
     path = s.db_path if live or not snap.exists() else snap
     if not path.exists():
@@ -204,8 +202,6 @@ def _reader(s: Settings, live: bool = False):
 
 
 def cmd_sql(s: Settings, args) -> int:
-    from pipelines import store
-
     con = _reader(s, args.live)
     try:
         cols, rows = store.query(con, args.query)
@@ -229,7 +225,7 @@ def sparkline(values: list[int]) -> str:
 def cmd_trends(s: Settings, args) -> int:
     con = _reader(s, args.live)
     try:
-        latest = con.execute("select max(day) from actor_daily").fetchone()[0]
+        latest = store.latest_story_day(con)
         if latest is None:
             print("No stories yet.")
             return 1
@@ -242,27 +238,13 @@ def cmd_trends(s: Settings, args) -> int:
         spark_from = min(start, end - timedelta(days=13))
         days = [spark_from + timedelta(days=i) for i in range((end - spark_from).days + 1)]
         types = [args.type] if args.type else ["PERSON", "ORG", "LOCATION"]
-        params = {"lo": start, "hi": end, "types": types, "n": args.limit}
-        top = con.execute("""
-            select entity_id, name, type, sum(articles) as stories, sum(mentions) as mentions
-            from actor_daily
-            where day between $lo and $hi and type in (select unnest($types::varchar[]))
-            group by all order by stories desc, mentions desc, name limit $n""", params).fetchall()
-        series: dict[str, dict] = {}
-        for eid, day, n in con.execute("""
-                select entity_id, day, articles from actor_daily
-                where day between $a and $b and entity_id in (select unnest($ids::varchar[]))""",
-                                       {"a": spark_from, "b": end, "ids": [t[0] for t in top]}).fetchall():
-            series.setdefault(eid, {})[day] = n
+        top = store.top_entities(con, start, end, types, args.limit)
+        series = store.daily_stories(con, [t[0] for t in top], spark_from, end)
         label = f"{start}" if start == end else f"{start} to {end}"
         _table(["name", "type", "stories", "mentions", f"daily since {spark_from}"],
                [(n, t, st, me, sparkline([series.get(e, {}).get(d, 0) for d in days])) for e, n, t, st, me in top],
                title=f"Top entities, {label}")
-        rising = con.execute("""
-            select name, type, stories, baseline_mean, ratio, z_score from rising_entities
-            where day = $hi and type in (select unnest($types::varchar[])) and stories >= 2
-            order by ratio desc, z_score desc, name limit $n""",
-                             {"hi": end, "types": types, "n": args.limit}).fetchall()
+        rising = store.rising(con, end, types, args.limit)
         _table(["name", "type", "stories", "14-day mean", "ratio", "z"], rising, title=f"Rising on {end}")
     finally:
         con.close()
@@ -274,21 +256,7 @@ def cmd_quotes(s: Settings, args) -> int:
         raise CliError("give --speaker NAME, --about NAME, or both")
     con = _reader(s, args.live)
     try:
-        match = ("(select entity_id from entities where lower(name) = lower($%s) "
-                 "or list_contains(list_transform(aliases, lambda x: lower(x)), lower($%s)))")
-        where, params = [], {"n": args.limit}
-        if args.speaker:
-            where.append("q.speaker_entity_id in " + match % ("speaker", "speaker"))
-            params["speaker"] = args.speaker
-        if args.about:
-            where.append("q.claim_id in (select claim_id from claim_entities where role = 'mentioned' "
-                         "and entity_id in " + match % ("about", "about") + ")")
-            params["about"] = args.about
-        rows = con.execute(f"""
-            select cast(q.published_at as date) as day, coalesce(q.speaker_name, q.speaker_as_written) as speaker,
-                   q.text, q.source, q.url
-            from quotes as q where {' and '.join(where)}
-            order by q.published_at desc nulls last, q.claim_id limit $n""", params).fetchall()
+        rows = store.quotes_of(con, args.speaker, args.about, args.limit)
     finally:
         con.close()
     if not rows:
@@ -304,7 +272,7 @@ def cmd_report(s: Settings, args) -> int:
 
     con = _reader(s, args.live)
     try:
-        latest = con.execute("select max(cast(published_at as date)) from articles").fetchone()[0]
+        latest = store.latest_article_day(con)
         day = _parse_date(args.date).date() if args.date else latest
         if day is None:
             raise CliError("no stories yet: nothing to report")
@@ -316,24 +284,18 @@ def cmd_report(s: Settings, args) -> int:
 
 
 def cmd_dq(s: Settings, args) -> int:
-    from pipelines import store
-
     day = _parse_date(args.date)
     if not s.db_path.exists():
         raise CliError(f"{s.db_path}: no database yet")
     con = store.connect(s.db_path, read_only=True)
     try:
-        runs = con.execute("""select run_id, kind, status, counts from runs
-                              where cast(coalesce(window_start, started_at) as date) = $d order by run_id""",
-                           {"d": day.date()}).fetchall()
+        runs = store.runs_of_day(con, day.date())
         if not runs:
             print(f"No runs for {day:%Y-%m-%d}.")
             return 1
         for rid, kind, status, counts in runs:
             counts = json.loads(counts or "{}")
-            rows = con.execute("""select table_name, check_name, severity, success, observed from dq_results
-                                  where run_id = $r order by success, severity, table_name, check_name""",
-                               {"r": rid}).fetchall()
+            rows = store.checks_of_run(con, rid)
             passed = sum(1 for r in rows if r[3])
             critical = sum(1 for r in rows if not r[3] and r[2] == "critical")
             verdict = "LOADED" if status == "success" else status.upper()
@@ -345,13 +307,14 @@ def cmd_dq(s: Settings, args) -> int:
             if failed:
                 _table(["table", "check", "severity", "observed"], [r[:3] + r[4:] for r in failed],
                        title="Failed checks")
-            volume = [(r[1].split(":", 1)[1], r[4], "ok" if r[3] else "FLAGGED") for r in rows
+            volume = [(quality.check_subject(r[1]), r[4], "ok" if r[3] else "FLAGGED") for r in rows
                       if r[0] == "source"]
             if volume:
                 _table(["source", "volume", "state"], volume, title="Sources")
             for r in rows:
                 if r[0] == "run":
-                    print(f"  {r[1].split(':', 1)[1].replace('_', ' ')}: {r[4]}{'' if r[3] else '  <- below floor'}")
+                    print(f"  {quality.check_subject(r[1]).replace('_', ' ')}: {r[4]}"
+                          f"{'' if r[3] else '  <- below floor'}")
             docs = s.data_dir / "dq_docs" / rid / "index.html"
             if docs.exists():
                 print(f"  Data Docs: {docs}")
@@ -499,8 +462,6 @@ class _Reporter:
 
 
 def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = None) -> None:
-    from pipelines import store
-
     keys = [("fetched", "fetched"), ("fetch failures", "fetch_failed"), ("unreadable", "extract_failed"),
             ("kept", "kept"), ("duplicates", "duplicates"), ("entities", "entities"), ("mentions", "mentions"),
             ("claims", "claims"), ("checks passed", "checks_passed"), ("checks failed", "checks_failed"),
@@ -511,20 +472,11 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
         print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")
     con = store.connect(s.db_path, read_only=True)
     try:
-        failures = con.execute("select stage, url, reason from fetch_log where run_id = $r order by 1, 2",
-                               {"r": rid}).fetchall()
+        failures = store.fetch_log_of_run(con, rid)
         for stage, url, reason in failures[:10]:
             print(f"  {stage} {'note' if stage == 'robots' else 'failed'}: {_printable(url)}: {_printable(reason)}")
-        where = "cast(a.published_at as date) = $day" if day else "a.run_id = $r"
-        params = {"day": day.date()} if day else {"r": rid}
         for title, types in (("Top actors", ("PERSON", "ORG")), ("Top places", ("LOCATION",))):
-            cols, rows = store.query(con, f"""
-                select e.name, e.type, count(*) as mentions, count(distinct m.article_id) as articles
-                from mentions as m
-                join articles as a using (article_id)
-                join entities as e using (entity_id)
-                where {where} and a.duplicate_of is null and e.type in (select unnest($types::varchar[]))
-                group by all order by articles desc, mentions desc, e.name limit 5""", params | {"types": list(types)})
+            cols, rows = store.top_named(con, list(types), run_id=rid, day=day.date() if day else None)
             suffix = f" on {day:%Y-%m-%d}" if day else ""
             _table(cols, rows, title=title + suffix)
     finally:

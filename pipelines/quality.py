@@ -48,6 +48,12 @@ class Window:
         return self.start - timedelta(days=self.grace_days) if self.start else None
 
 
+def check_subject(check_name: str) -> str:
+    """What a check is about: the column, source or figure after the kind in its name ("volume:Reuters",
+    "completeness:dated"). The names are made here, so they are read back here."""
+    return check_name.split(":", 1)[1] if ":" in check_name else check_name
+
+
 def _gx():
     # GX logs its setup at INFO once Airflow has configured logging, and resets its logger on import:
     # quiet it before and after the import.

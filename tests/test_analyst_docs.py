@@ -54,7 +54,13 @@ def test_trends_and_quotes_in_the_terminal(demo_db, monkeypatch, capsys):
     assert "Marta Kellerman" in out and "file://" in out and "Tomas Okafor" not in out
     assert cli.main(["quotes", "--speaker", "Marta Kellerman", "--about", "Rotterdam"]) == 0
     assert "Rotterdam" in capsys.readouterr().out
+    # Only what it is about: every speaker's quotes naming the place, Kellerman's among them.
+    assert cli.main(["quotes", "--about", "Rotterdam", "--limit", "50"]) == 0
+    about = capsys.readouterr().out
+    assert "Rotterdam" in about and "Marta Kellerman" in about
     assert cli.main(["quotes", "--speaker", "Nobody At All"]) == 1
+    # A name with quotes and SQL in it is a bound parameter, not SQL.
+    assert cli.main(["quotes", "--speaker", "x' or 1=1; --"]) == 1
 
 
 def test_sparklines_scale_to_the_maximum():
