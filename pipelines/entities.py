@@ -12,9 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pipelines import geo, memory
+from pipelines.aliases import table as aliases_table
 from pipelines.models import entity_id, stable_id
 
 DATA = Path(__file__).parent / "data"
@@ -188,11 +187,10 @@ def shipped_patterns() -> set[tuple[str, str]]:
     """Every name of the shipped alias table, as spelt there, with its type: the model misses some
     ("U.N.", "Reuters") or mistypes them, and the table knows what they are."""
     label = {"PERSON": "PERSON", "ORG": "ORG", "LOCATION": "GPE"}
-    loaded = yaml.safe_load((DATA / "aliases.yaml").read_text(encoding="utf-8")) or {}
     out = set()
-    for etype, mapping in loaded.items():
-        for variant, canonical in (mapping or {}).items():
-            out |= {(label[etype], str(variant)), (label[etype], str(canonical))}
+    for etype, mapping in aliases_table().items():
+        for variant, canonical in mapping.items():
+            out |= {(label[etype], variant), (label[etype], canonical)}
     # "the United States": the article is not part of the name.
     out = {(lb, re.sub(r"^the\s+", "", n)) for lb, n in out}
     # A pattern must not cut a longer place out of the text ("America" out of "North America"): a
@@ -223,12 +221,9 @@ def ner_only(name: str):
 def aliases(user_file: str | None = None) -> dict[str, dict[str, str]]:
     """Variant -> canonical name per entity type: the shipped defaults, then the user's file on top."""
     table: dict[str, dict[str, str]] = {}
-    sources = [DATA / "aliases.yaml"] + ([Path(user_file)] if user_file else [])
-    for path in sources:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for etype, mapping in loaded.items():
-            for variant, canonical in (mapping or {}).items():
-                table.setdefault(etype, {})[geo.fold(str(variant))] = str(canonical)
+    for etype, mapping in aliases_table(user_file).items():
+        for variant, canonical in mapping.items():
+            table.setdefault(etype, {})[geo.fold(variant)] = canonical
     return table
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines import aliases
 from pipelines.settings import cache_dir
 
 DATA = Path(__file__).parent / "data"
@@ -318,8 +319,7 @@ def _hash(key: str) -> int:
 @functools.cache
 def _aliases() -> dict[str, str]:
     """The shipped alias table's place variants ("Kiev" -> "Kyiv"), as the entity stage applies them."""
-    loaded = yaml.safe_load((DATA / "aliases.yaml").read_text(encoding="utf-8")) or {}
-    return {fold(str(k)): fold(str(v)) for k, v in (loaded.get("LOCATION") or {}).items()}
+    return {fold(k): fold(v) for k, v in aliases.table().get("LOCATION", {}).items()}
 
 
 def _key(name: str) -> str:
