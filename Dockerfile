@@ -11,5 +11,5 @@ COPY --chown=airflow:root scripts ./scripts
 COPY --chown=airflow:root config ./config
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
 # The geocoder's index, built into the image so no task pays its first build (20 s, 800 MB).
-RUN python -c "from pipelines import geo; geo.prebuild()"
+RUN python -c "from pipelines import gazetteer; gazetteer.prebuild()"
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/newsmon/dags NEWSMON_DATA_DIR=/opt/newsmon/data

@@ -33,7 +33,7 @@ $(BIN)/.synced: requirements.lock pyproject.toml Makefile | $(if $(shell command
 	# Our own package, editable, with no new dependencies and the locked setuptools as the build backend.
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	# The geocoder's compact index, built once per machine from the installed gazetteers (~/.cache/newsmon).
-	$(BIN)/python -c "from pipelines import geo; print('gazetteer index:', geo.prebuild())"
+	$(BIN)/python -c "from pipelines import gazetteer; print('gazetteer index:', gazetteer.prebuild())"
 	touch $@
 
 venv: $(BIN)/.synced

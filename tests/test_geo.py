@@ -1,6 +1,6 @@
 """Offline geocoding: the compact index and the choice among places that share a name."""
 
-from pipelines import geo
+from pipelines import gazetteer, geo
 
 
 def test_a_homonym_follows_the_articles_other_places():
@@ -40,7 +40,7 @@ def test_the_index_is_compact_and_cached():
     size = sum(a.nbytes for a in (g.kind, g.country, g.admin1, g.lat, g.lon, g.gid, g.pop, g.name_at, g.hashes,
                                    g.starts, g.members))
     assert size < 40_000_000
-    assert geo.cache_path().exists()
+    assert gazetteer.cache_path().exists()
 
 
 def test_only_strong_evidence_makes_a_name_surely_a_place():
