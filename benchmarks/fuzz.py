@@ -312,13 +312,14 @@ class Harness:
 
     def _article(self, body: bytes, kind: str) -> tuple[str, str]:
         from pipelines import fetch, run
+        from pipelines.models import LogRecord
 
         digest = fetch.store_raw(self.settings.raw_dir, body)
         f = {"url": "https://news.example/2026/11/24/story", "source": "fuzz", "kind": kind, "raw_sha256": digest,
              "feed_published": None, "charset": None, "fetched_at": "2026-11-24T10:00:00"}
         row = run._extract_one((self.settings, {"run_id": "fuzz"}, f))
-        if isinstance(row, str):
-            return "reason", row
+        if isinstance(row, LogRecord):
+            return "reason", row.reason
         return "result", f"{row['word_count']} words"
 
     def _article_html(self, body):

@@ -174,8 +174,8 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     fetched = staging.read_rows(run, "fetched", part)
     workers = s.workers if part is None else 1
     for f, row in zip(fetched, _parallel(_extract_one, [(s, run, f) for f in fetched], workers), strict=True):
-        if isinstance(row, str):
-            logs.append(LogRecord(f["source"], f["url"], "extract", row))
+        if isinstance(row, LogRecord):
+            logs.append(row)
             continue
         if earliest and row["published_at"] and row["published_at"] < earliest:
             # The feed listed it as new, but the page dates it before this run's window: an old story.
@@ -539,8 +539,9 @@ def _store_summary(s: Settings, c: Candidate) -> str | None:
     return fetch.store_raw(s.raw_dir, json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
-def _extract_one(args) -> dict | str:
-    """One fetched item to an article row, or the reason it has none (picklable for worker processes).
+def _extract_one(args) -> dict | LogRecord:
+    """One fetched item to an article row, or the failure record saying why it has none (picklable for
+    worker processes).
     An item whose page holds no article but whose feed entry had text becomes the article of that text."""
     s, run, f = args
     try:
@@ -554,7 +555,7 @@ def _extract_one(args) -> dict | str:
                             from_feed_entry=True)
             except extract.ExtractionError:
                 pass
-        return str(exc)
+        return LogRecord(f["source"], f["url"], "extract", str(exc))
 
 
 def _article_row(s: Settings, run: dict, f: dict) -> dict:
