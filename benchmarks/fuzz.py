@@ -294,13 +294,13 @@ class Harness:
     bodies are stored there, as fetch stores them) and, for fetch, a loopback server."""
 
     def __init__(self, tmp: Path):
-        from pipelines import feeds
         from pipelines.settings import Settings
+        from pipelines.sources import Source
 
         self.settings = Settings.from_env({"NEWSMON_DATA_DIR": str(tmp / "data"),
                                            "NEWSMON_SOURCES": str(tmp / "s.yaml"),
                                            "NEWSMON_WATCHLIST": str(tmp / "w.yaml")})
-        self.source = feeds.Source(name="fuzz", kind="rss", url="https://news.example/feed")
+        self.source = Source(name="fuzz", kind="rss", url="https://news.example/feed")
         self.server = None
 
     def run(self, target: str, body: bytes) -> tuple[str, str]:
@@ -359,11 +359,12 @@ class Harness:
         return "reason", logged[0].reason
 
     def _sitemap(self, body: bytes) -> tuple[str, str]:
-        from pipelines import feeds, fetch
+        from pipelines import fetch
+        from pipelines.sitemaps import SitemapError, parse_sitemap
 
         try:
-            kind, entries = feeds.parse_sitemap(body, self.settings.max_bytes)
-        except (feeds.SitemapError, fetch.FetchError) as exc:
+            kind, entries = parse_sitemap(body, self.settings.max_bytes)
+        except (SitemapError, fetch.FetchError) as exc:
             return "reason", str(exc)
         return "result", f"{kind} of {len(entries)}"
 

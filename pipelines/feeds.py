@@ -1,30 +1,25 @@
-"""Discovery: the sources configuration, and the article URLs each source lists (RSS/Atom feeds with
-feedparser, JSON Feeds, sitemaps, WARC files, local folders, URL lists)."""
+"""Discovery: the article URLs each source lists (RSS/Atom feeds with feedparser, JSON Feeds, sitemaps,
+WARC files, local folders, URL lists). The sources themselves are `pipelines.sources`; sitemap parsing is
+`pipelines.sitemaps`."""
 
 from __future__ import annotations
 
 import calendar
 import json
-import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import yaml
-
 from pipelines import fetch
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord
+from pipelines.sitemaps import SitemapError, parse_sitemap, w3c_date
+from pipelines.sources import Source
 
-KINDS = ("rss", "jsonfeed", "sitemap", "urls", "folder", "warc")
-FIELDS = ("name", "kind", "url", "path", "urls", "language", "enabled", "local", "tags")
-# What each kind reads: one of these fields is required.
-NEEDS = {"rss": ("url", "path"), "jsonfeed": ("url", "path"), "sitemap": ("url", "path"), "urls": ("urls",),
-         "folder": ("path",), "warc": ("path",)}
 DISCOVER_WORKERS = 8
 # Real news sites nest at most index -> urlset (sometimes index -> index -> urlset); the caps stop a
 # hostile or broken index from making one source fetch without end.
@@ -32,122 +27,6 @@ MAX_SITEMAP_DEPTH = 3
 MAX_SITEMAPS = 50
 
 Record = Candidate | LogRecord | FeedState
-
-
-class SourcesError(ValueError):
-    """The sources file is invalid; the message names the file, the line, the source and the field."""
-
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    kind: str
-    url: str | None = None
-    path: str | None = None
-    urls: tuple[str, ...] = ()
-    # The language the source publishes in, if declared: the prior of language identification.
-    language: str | None = None
-    enabled: bool = True
-    local: bool = False
-    tags: tuple[str, ...] = ()
-
-
-def load_sources(path: Path) -> list[Source]:
-    """Read and validate the sources YAML (see config/sources.example.yaml).
-
-    Raises:
-        SourcesError: naming the file, the line, the source and the field at fault.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SourcesError(f"{path}: cannot read sources file: {exc.strerror}") from exc
-    try:
-        # The composed nodes carry line numbers, which the constructed values lose.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else f"{path}"
-        raise SourcesError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from exc
-    items = doc.get("sources") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        line = root.start_mark.line + 1 if root is not None else 1
-        raise SourcesError(f"{path}:{line}: expected a top-level 'sources:' list")
-    item_nodes = _value_node(root, "sources").value
-    out, names = [], set()
-    for i, (item, node) in enumerate(zip(items, item_nodes, strict=True)):
-        out.append(_source(path, i, item, node, names))
-    return out
-
-
-def _source(path: Path, i: int, item, node, names: set[str]) -> Source:
-    def fail(fld: str | None, message: str):
-        line = _line(node, fld)
-        label = f" ({item.get('name')})" if isinstance(item, dict) and isinstance(item.get("name"), str) else ""
-        what = f" field '{fld}'" if fld else ""
-        raise SourcesError(f"{path}:{line}: sources[{i}]{label}{what}: {message}")
-
-    if not isinstance(item, dict):
-        fail(None, "expected a mapping")
-    unknown = sorted(str(k) for k in item if k not in FIELDS)
-    if unknown:
-        fail(unknown[0], f"unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
-    name = item.get("name")
-    if not name or not isinstance(name, str):
-        fail("name", "'name' is required (a string)")
-    if name in names:
-        fail("name", f"duplicate name {name!r}")
-    names.add(name)
-    kind = item.get("kind")
-    if kind not in KINDS:
-        fail("kind", f"'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
-    need = NEEDS[kind]
-    if not any(item.get(f) for f in need):
-        fail(need[0], f"kind {kind} needs '{need[0]}'" + (f" (or '{need[1]}')" if len(need) > 1 else ""))
-    for fld in ("url", "path", "language"):
-        if fld in item and not isinstance(item[fld], str):
-            fail(fld, f"expected a string, not {item[fld]!r}")
-    if isinstance(item.get("language"), str) and not re.fullmatch(r"[a-z]{2,3}", item["language"]):
-        fail("language", f"expected an ISO 639-1 code such as 'en' or 'pt', not {item['language']!r}")
-    url = item.get("url")
-    if url and not url.startswith(("http://", "https://")):
-        fail("url", f"expected an http(s) URL, not {url!r}")
-    for fld in ("urls", "tags"):
-        value = item.get(fld, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            fail(fld, "expected a list of strings")
-    for fld in ("enabled", "local"):
-        if fld in item and not isinstance(item[fld], bool):
-            fail(fld, f"expected true or false, not {item[fld]!r}")
-    path_value = item.get("path")
-    if path_value and not Path(path_value).is_absolute():
-        path_value = str((path.parent / path_value).resolve())
-    return Source(name=name, kind=kind, url=url, path=path_value, urls=tuple(item.get("urls") or ()),
-                  language=item.get("language"), enabled=item.get("enabled", True),
-                  local=item.get("local", False), tags=tuple(item.get("tags") or ()))
-
-
-def _value_node(mapping, key: str):
-    for k, v in getattr(mapping, "value", []):
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return v
-    return None
-
-
-def _line(node, fld: str | None) -> int:
-    """The 1-based line of a field's key in a source's mapping, or of the source itself."""
-    if fld and isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == fld:
-                return k.start_mark.line + 1
-    return node.start_mark.line + 1
-
-
-def selected(sources: Iterable[Source], tags: Iterable[str] | None = None) -> list[Source]:
-    """The enabled sources, and with `tags` only those carrying at least one of them."""
-    wanted = set(tags or ())
-    return [x for x in sources if x.enabled and (not wanted or wanted & set(x.tags))]
 
 
 @dataclass
@@ -371,30 +250,7 @@ def unsafe_xml(body: bytes) -> str | None:
     return None
 
 
-def w3c_date(value) -> datetime | None:
-    """A W3C/ISO 8601 datetime (sitemaps, JSON Feed) as naive UTC; a bare date is midnight UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        from dateutil.parser import isoparse
-
-        try:
-            dt = isoparse(value.strip())
-        except (ValueError, OverflowError):
-            return None
-    try:
-        return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
-    except OverflowError:  # year 1 with a positive offset falls before year 1 in UTC
-        return None
-
-
 # ---------------------------------------------------------------- sitemaps
-
-
-class SitemapError(ValueError):
-    """A sitemap that cannot be read; the message is what fetch_log records."""
 
 
 def sitemap_candidates(source: Source, ctx: Context) -> Iterator[Record]:
@@ -452,56 +308,6 @@ def _sitemap_roots(source: Source, ctx: Context) -> list[str]:
     except fetch.FetchError:
         listed = []  # the sitemap request then says what is wrong with the site
     return listed or [urljoin(source.url, "/sitemap.xml")]
-
-
-def parse_sitemap(body: bytes, max_bytes: int) -> tuple[str, list[dict]]:
-    """('urlset' | 'index', entries) of a sitemap, gzipped or not; each entry has loc, lastmod and, from
-    a Google News sitemap, the publication date and title.
-
-    Raises:
-        SitemapError: invalid or unsafe XML (a DTD is refused: billion laughs, external entities).
-        fetch.FetchError: a gzip body that is corrupt or inflates past max_bytes.
-    """
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-
-    if body[:2] == b"\x1f\x8b":
-        body = fetch.gunzip(body, max_bytes)
-    try:
-        root = fromstring(body, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise SitemapError(f"refused unsafe XML: {exc.__class__.__name__} ({exc}); "
-                           "sitemaps may not declare a DTD or entities") from exc
-    except ParseError as exc:
-        raise SitemapError(f"not a sitemap: invalid XML ({exc})") from exc
-    tag = _local(root.tag)
-    if tag not in ("urlset", "sitemapindex"):
-        raise SitemapError(f"not a sitemap: root element <{tag}>")
-    entries = []
-    for el in root:
-        if _local(el.tag) not in ("url", "sitemap"):
-            continue
-        loc = _text(el, "loc")
-        if not loc:
-            continue
-        news = next((c for c in el if _local(c.tag) == "news"), None)
-        entries.append({"loc": loc, "lastmod": w3c_date(_text(el, "lastmod")),
-                        "published": w3c_date(_text(news, "publication_date")) if news is not None else None,
-                        "title": _text(news, "title") if news is not None else None})
-    return ("urlset" if tag == "urlset" else "index"), entries
-
-
-def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _text(el, name: str) -> str | None:
-    for c in el:
-        if _local(c.tag) == name and c.text and c.text.strip():
-            return c.text.strip()
-    return None
 
 
 # ---------------------------------------------------------------- WARC files and local files

@@ -18,6 +18,7 @@ from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, 
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord, article_id, run_id
 from pipelines.settings import Settings
+from pipelines.sources import load_sources, selected
 from pipelines.staging import STAGES
 
 # How an article's language was settled (language.Identified.origin), each counted by the extract stage.
@@ -74,7 +75,7 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
     else:
         if tags is None:
             tags = [t.strip() for t in s.source_tags.split(",") if t.strip()]
-        sources = feeds.selected(feeds.load_sources(s.sources_path), tags)
+        sources = selected(load_sources(s.sources_path), tags)
         http = Client.from_settings(s)
         ctx = feeds.Context(client=http, max_bytes=s.max_bytes, raw_dir=s.raw_dir, state=_feed_state(s),
                             since=window.earliest, checked_at=window.end)
@@ -318,7 +319,7 @@ def check(s: Settings, run: dict) -> dict:
     results += quality.completeness(frames)
     results += quality.without_entities(frames, _entity_share_history(s, run, window))
     if run["kind"] == "daily":
-        names = [x.name for x in feeds.load_sources(s.sources_path) if x.enabled]
+        names = [x.name for x in load_sources(s.sources_path) if x.enabled]
         batch = frames["articles"]["source"].value_counts().to_dict()
         results += quality.volume(batch, _source_history(s, run, window), names)
     staging.write_json(Path(run["dir"]) / "dq.json", [asdict(r) for r in results])

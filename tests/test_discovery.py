@@ -18,6 +18,7 @@ from pipelines import feeds, run, staging
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord
 from pipelines.settings import REPO_ROOT
+from pipelines.sources import FIELDS, KINDS, Source, SourcesError, load_sources, selected
 from tests.conftest import SHARED, Site, needs_shared, page
 
 FEEDS = SHARED / "fixtures" / "feeds_rss_parser" / "input"
@@ -50,7 +51,7 @@ def ctx(**kw) -> feeds.Context:
     return feeds.Context(client=client, max_bytes=1_000_000, **kw)
 
 
-def found(source: feeds.Source, **kw):
+def found(source: Source, **kw):
     records = list(feeds.discover(source, ctx(**kw)))
     return ([r for r in records if isinstance(r, Candidate)], [r for r in records if isinstance(r, LogRecord)],
             [r for r in records if isinstance(r, FeedState)])
@@ -94,14 +95,14 @@ def test_source_errors_name_the_file_the_line_and_the_field(tmp_path):
     ]
     for bad, line, fld in cases:
         path.write_text(head + bad)
-        with pytest.raises(feeds.SourcesError) as err:
-            feeds.load_sources(path)
+        with pytest.raises(SourcesError) as err:
+            load_sources(path)
         message = str(err.value)
         assert message.startswith(f"{path}:{line}: sources[1]"), message
         assert f"field '{fld}'" in message, message
     path.write_text("sources:\n  - {name: a, kind: rss, url: 'https://x.test/'\n")
-    with pytest.raises(feeds.SourcesError, match=rf"^{path}:\d+: invalid YAML"):
-        feeds.load_sources(path)
+    with pytest.raises(SourcesError, match=rf"^{path}:\d+: invalid YAML"):
+        load_sources(path)
 
 
 def test_every_kind_loads_and_tags_select_sources(tmp_path):
@@ -115,19 +116,19 @@ def test_every_kind_loads_and_tags_select_sources(tmp_path):
   - {name: f, kind: folder, path: inbox, enabled: false, tags: [world]}
   - {name: g, kind: warc, path: crawl.warc.gz, local: true}
 """)
-    sources = feeds.load_sources(path)
+    sources = load_sources(path)
     assert [x.kind for x in sources] == ["rss", "jsonfeed", "sitemap", "sitemap", "urls", "folder", "warc"]
     assert sources[3].path == str((tmp_path / "maps" / "sitemap.xml").resolve()) and sources[6].local
-    assert [x.name for x in feeds.selected(sources, ["world"])] == ["a", "c"]  # f is disabled
-    assert [x.name for x in feeds.selected(sources)] == ["a", "b", "c", "d", "e", "g"]
+    assert [x.name for x in selected(sources, ["world"])] == ["a", "c"]  # f is disabled
+    assert [x.name for x in selected(sources)] == ["a", "b", "c", "d", "e", "g"]
 
 
 def test_the_example_sources_file_is_valid_and_documents_every_kind_and_field():
     path = REPO_ROOT / "config" / "sources.example.yaml"
-    sources = feeds.load_sources(path)
+    sources = load_sources(path)
     text = path.read_text()
-    assert {x.kind for x in sources} == set(feeds.KINDS)
-    assert all(f"#   {f}" in text or f"# {f}" in text for f in feeds.FIELDS)
+    assert {x.kind for x in sources} == set(KINDS)
+    assert all(f"#   {f}" in text or f"# {f}" in text for f in FIELDS)
     assert any(x.kind == "sitemap" and x.url and x.url.startswith("https://") and x.enabled for x in sources)
 
 
@@ -143,14 +144,14 @@ def test_json_feeds_are_read_as_json_feed_or_by_content_under_rss(server):
     url = server.add("/feed.json", json.dumps(doc), "application/feed+json")
     v10 = server.add("/v1.json", json.dumps(dict(doc, version="https://jsonfeed.org/version/1")), "application/json")
     for kind, where in (("jsonfeed", url), ("rss", url), ("rss", v10)):
-        cands, logs, _ = found(feeds.Source(name="j", kind=kind, url=where, local=True))
+        cands, logs, _ = found(Source(name="j", kind=kind, url=where, local=True))
         assert [(c.url, c.feed_title, c.feed_published) for c in cands] == [
             (server.url + "/2026/port-strike", "Port strike ends", datetime(2026, 11, 24, 9, 0)),
             ("https://other.test/story", None, datetime(2026, 11, 23)),
         ]
         assert [r.reason for r in logs] == ["feed entry without a link"]
     rss_url = server.add("/rss.xml", rss(("A", "https://x.test/a", "Tue, 24 Nov 2026 09:00:00 GMT")))
-    _, logs, _ = found(feeds.Source(name="j", kind="jsonfeed", url=rss_url, local=True))
+    _, logs, _ = found(Source(name="j", kind="jsonfeed", url=rss_url, local=True))
     assert len(logs) == 1 and logs[0].reason.startswith("not a JSON Feed")
 
 
@@ -158,7 +159,7 @@ def test_json_feeds_are_read_as_json_feed_or_by_content_under_rss(server):
 def test_a_latin1_feed_that_declares_nothing_is_decoded_over_http(server):
     # uolNoticias.rss has no XML declaration and Latin-1 bytes; the server claims UTF-8, as such servers do.
     url = server.add("/uol.rss", (FEEDS / "uolNoticias.rss").read_bytes(), "application/rss+xml; charset=utf-8")
-    cands, logs, _ = found(feeds.Source(name="uol", kind="rss", url=url, local=True))
+    cands, logs, _ = found(Source(name="uol", kind="rss", url=url, local=True))
     assert len(cands) == 15 and logs == []
     assert cands[0].feed_title == "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno"
     assert not any("\ufffd" in (c.feed_title or "") for c in cands)
@@ -173,14 +174,14 @@ def test_hostile_feeds_and_sitemaps_are_refused_with_a_reason(tmp_path, server):
     bomb_map = server.add("/bomb.xml", BILLION_LAUGHS + urlset("<url><loc>https://x.test/&lol9;</loc></url>").split(
         "?>", 1)[1].encode())
     for kind, url in (("rss", bomb_feed), ("rss", xxe_feed), ("sitemap", bomb_map)):
-        cands, logs, _ = found(feeds.Source(name="h", kind=kind, url=url, local=True))
+        cands, logs, _ = found(Source(name="h", kind=kind, url=url, local=True))
         assert cands == []
         assert len(logs) == 1 and logs[0].reason.startswith("refused unsafe XML") and logs[0].stage == "discover"
     # A DOCTYPE without entity declarations (RSS 0.91's) and an HTML entity are not hostile.
     legit = server.add("/rss091.xml", b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD '
                        b'RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91">'
                        b"<channel><item><title>A&nbsp;b</title><link>https://x.test/a</link></item></channel></rss>")
-    cands, logs, _ = found(feeds.Source(name="h", kind="rss", url=legit, local=True))
+    cands, logs, _ = found(Source(name="h", kind="rss", url=legit, local=True))
     assert [c.url for c in cands] == ["https://x.test/a"] and logs == []
     # Fetch reads non-http URLs as local files: a feed or sitemap may not list one.
     (tmp_path / "secret.txt").write_text("a local secret")
@@ -189,11 +190,11 @@ def test_hostile_feeds_and_sitemaps_are_refused_with_a_reason(tmp_path, server):
     files = server.add("/files-index.xml", index((secret, None), (server.url + "/files.xml", None)))
     files_feed = server.add("/files.rss", rss(("S", secret, "Tue, 24 Nov 2026 09:00:00 GMT")))
     for kind, url in (("sitemap", files), ("rss", files_feed)):
-        cands, logs, _ = found(feeds.Source(name="h", kind=kind, url=url, local=True))
+        cands, logs, _ = found(Source(name="h", kind=kind, url=url, local=True))
         assert cands == [] and logs and all(r.url.startswith("file:") and r.url.endswith("secret.txt") for r in logs)
         assert all(r.reason.startswith(("refused: listed URL is not http(s)", "unsupported URL scheme")) for r in logs)
     gz_bomb = server.add("/bomb.xml.gz", gzip.compress(b" " * 3_000_000), "application/gzip")
-    cands, logs, _ = found(feeds.Source(name="h", kind="sitemap", url=gz_bomb, local=True))
+    cands, logs, _ = found(Source(name="h", kind="sitemap", url=gz_bomb, local=True))
     assert cands == [] and "inflates past" in logs[0].reason
 
 
@@ -214,7 +215,7 @@ def test_a_sitemap_index_leads_to_news_and_gzipped_urlsets_and_skips_old_childre
     root = server.add("/sitemap_index.xml", index(
         (server.url + "/archive-2019.xml", "2019-12-31"), (server.url + "/pages.xml.gz", "2026-11-24T08:00:00Z"),
         (server.url + "/news.xml", "2026-11-24T12:00:00Z"), (server.url + "/sitemap_index.xml", None)))
-    cands, logs, _ = found(feeds.Source(name="s", kind="sitemap", url=root, local=True), since=datetime(2026, 11, 23))
+    cands, logs, _ = found(Source(name="s", kind="sitemap", url=root, local=True), since=datetime(2026, 11, 23))
     assert logs == []
     assert [(c.url, c.feed_title, c.feed_published) for c in cands] == [
         ("https://news.test/a", "Port strike ends", datetime(2026, 11, 24, 9, 30)),  # publication_date, not lastmod
@@ -230,7 +231,7 @@ def test_sitemap_nesting_is_capped(server):
     server.add("/d2.xml", index((server.url + "/d3.xml", None)))
     server.add("/d1.xml", index((server.url + "/d2.xml", None)))
     root = server.add("/d0.xml", index((server.url + "/d1.xml", None)))
-    cands, logs, _ = found(feeds.Source(name="s", kind="sitemap", url=root, local=True))
+    cands, logs, _ = found(Source(name="s", kind="sitemap", url=root, local=True))
     assert cands == [] and "nested deeper" in logs[0].reason and logs[0].url == server.url + "/d3.xml"
     assert "/d3.xml" not in server.paths()
 

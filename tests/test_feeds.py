@@ -4,6 +4,7 @@ import pytest
 
 from pipelines import feeds
 from pipelines.models import Candidate, LogRecord
+from pipelines.sources import Source, SourcesError, load_sources
 from tests.conftest import SHARED, needs_shared
 
 FEEDS = SHARED / "fixtures" / "feeds_rss_parser" / "input"
@@ -18,7 +19,7 @@ def write(tmp_path, text):
 def test_sources_are_validated_with_file_source_and_field(tmp_path):
     ok = write(tmp_path, "sources:\n  - {name: a, kind: rss, url: 'https://example.com/rss'}\n"
                          "  - {name: b, kind: folder, path: inbox, enabled: false}\n")
-    a, b = feeds.load_sources(ok)
+    a, b = load_sources(ok)
     assert a.kind == "rss" and not a.local and b.path == str((tmp_path / "inbox").resolve()) and not b.enabled
     cases = {
         "sources:\n  - {name: a, kind: gopher, url: x}\n": "kind",
@@ -32,8 +33,8 @@ def test_sources_are_validated_with_file_source_and_field(tmp_path):
         "sources: [\n": "invalid YAML",
     }
     for text, message in cases.items():
-        with pytest.raises(feeds.SourcesError, match=message) as err:
-            feeds.load_sources(write(tmp_path, text))
+        with pytest.raises(SourcesError, match=message) as err:
+            load_sources(write(tmp_path, text))
         assert str(tmp_path / "sources.yaml") in str(err.value)
 
 
@@ -41,7 +42,7 @@ def test_sources_are_validated_with_file_source_and_field(tmp_path):
 @pytest.mark.parametrize("name,entries", [("guardian.rss", 55), ("heise.atom", 15), ("uolNoticias.rss", 15),
                                           ("encoding.rss", 40), ("rss-1.rss", 69)])
 def test_real_feeds_parse(name, entries):
-    src = feeds.Source(name="f", kind="rss", url="https://example.com/feed")
+    src = Source(name="f", kind="rss", url="https://example.com/feed")
     found = list(feeds.parse_feed((FEEDS / name).read_bytes(), src))
     cands = [c for c in found if isinstance(c, Candidate)]
     assert len(cands) == entries
@@ -49,7 +50,7 @@ def test_real_feeds_parse(name, entries):
 
 
 def test_garbage_is_not_a_feed():
-    src = feeds.Source(name="f", kind="rss", url="https://example.com/feed")
+    src = Source(name="f", kind="rss", url="https://example.com/feed")
     (record,) = feeds.parse_feed(b"<html><body>hello</body></html>", src)
     assert isinstance(record, LogRecord) and record.stage == "discover"
 
