@@ -14,7 +14,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipelines import quality, staging, store
+from pipelines import quality, queries, staging, store
 from pipelines import run as stages
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
@@ -225,7 +225,7 @@ def sparkline(values: list[int]) -> str:
 def cmd_trends(s: Settings, args) -> int:
     con = _reader(s, args.live)
     try:
-        latest = store.latest_story_day(con)
+        latest = queries.latest_story_day(con)
         if latest is None:
             print("No stories yet.")
             return 1
@@ -238,13 +238,13 @@ def cmd_trends(s: Settings, args) -> int:
         spark_from = min(start, end - timedelta(days=13))
         days = [spark_from + timedelta(days=i) for i in range((end - spark_from).days + 1)]
         types = [args.type] if args.type else ["PERSON", "ORG", "LOCATION"]
-        top = store.top_entities(con, start, end, types, args.limit)
-        series = store.daily_stories(con, [t[0] for t in top], spark_from, end)
+        top = queries.top_entities(con, start, end, types, args.limit)
+        series = queries.daily_stories(con, [t[0] for t in top], spark_from, end)
         label = f"{start}" if start == end else f"{start} to {end}"
         _table(["name", "type", "stories", "mentions", f"daily since {spark_from}"],
                [(n, t, st, me, sparkline([series.get(e, {}).get(d, 0) for d in days])) for e, n, t, st, me in top],
                title=f"Top entities, {label}")
-        rising = store.rising(con, end, types, args.limit)
+        rising = queries.rising(con, end, types, args.limit)
         _table(["name", "type", "stories", "14-day mean", "ratio", "z"], rising, title=f"Rising on {end}")
     finally:
         con.close()
@@ -256,7 +256,7 @@ def cmd_quotes(s: Settings, args) -> int:
         raise CliError("give --speaker NAME, --about NAME, or both")
     con = _reader(s, args.live)
     try:
-        rows = store.quotes_of(con, args.speaker, args.about, args.limit)
+        rows = queries.quotes_of(con, args.speaker, args.about, args.limit)
     finally:
         con.close()
     if not rows:
@@ -272,7 +272,7 @@ def cmd_report(s: Settings, args) -> int:
 
     con = _reader(s, args.live)
     try:
-        latest = store.latest_article_day(con)
+        latest = queries.latest_article_day(con)
         day = _parse_date(args.date).date() if args.date else latest
         if day is None:
             raise CliError("no stories yet: nothing to report")
@@ -289,13 +289,13 @@ def cmd_dq(s: Settings, args) -> int:
         raise CliError(f"{s.db_path}: no database yet")
     con = store.connect(s.db_path, read_only=True)
     try:
-        runs = store.runs_of_day(con, day.date())
+        runs = queries.runs_of_day(con, day.date())
         if not runs:
             print(f"No runs for {day:%Y-%m-%d}.")
             return 1
         for rid, kind, status, counts in runs:
             counts = json.loads(counts or "{}")
-            rows = store.checks_of_run(con, rid)
+            rows = queries.checks_of_run(con, rid)
             passed = sum(1 for r in rows if r[3])
             critical = sum(1 for r in rows if not r[3] and r[2] == "critical")
             verdict = "LOADED" if status == "success" else status.upper()
@@ -472,11 +472,11 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
         print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")
     con = store.connect(s.db_path, read_only=True)
     try:
-        failures = store.fetch_log_of_run(con, rid)
+        failures = queries.fetch_log_of_run(con, rid)
         for stage, url, reason in failures[:10]:
             print(f"  {stage} {'note' if stage == 'robots' else 'failed'}: {_printable(url)}: {_printable(reason)}")
         for title, types in (("Top actors", ("PERSON", "ORG")), ("Top places", ("LOCATION",))):
-            cols, rows = store.top_named(con, list(types), run_id=rid, day=day.date() if day else None)
+            cols, rows = queries.top_named(con, list(types), run_id=rid, day=day.date() if day else None)
             suffix = f" on {day:%Y-%m-%d}" if day else ""
             _table(cols, rows, title=title + suffix)
     finally:

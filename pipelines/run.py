@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, staging, store
+from pipelines import alerts, dedupe, extract, feeds, fetch, language, quality, queries, staging, store
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord, article_id, run_id
 from pipelines.settings import Settings
@@ -376,14 +376,10 @@ def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
     con = store.connect(s.db_path)
     try:
         # The run's own alerts and where they stand: the same on a rerun, unlike what one call delivered.
-        sent, waiting = con.execute(
-            "select count(*) filter (where status = 'sent'), count(*) filter (where status <> 'sent') "
-            "from alerts where run_id = $r", {"r": run["run_id"]}).fetchone()
+        sent, waiting = queries.alert_states(con, run["run_id"])
         staging.write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": sent, "alerts_pending": waiting})
         counts = staging.run_counts(run)
-        con.execute("update runs set counts = $c, finished_at = $f where run_id = $r",
-                    {"c": json.dumps(counts, sort_keys=True), "r": run["run_id"],
-                     "f": datetime.now(UTC).replace(tzinfo=None)})
+        store.finish_run(con, run["run_id"], counts, datetime.now(UTC).replace(tzinfo=None))
         store.publish_snapshot(con, s.db_path)
     finally:
         con.close()
@@ -467,17 +463,7 @@ def reprocess(s: Settings, start: datetime, end: datetime,
     """
     con = store.connect(s.db_path, read_only=True)
     try:
-        runs = store.records(con, """
-            select run_id, kind, logical_date, window_start, window_end, counts from runs
-            where window_start >= $lo and window_start < $hi order by window_start, run_id""",
-                           {"lo": _naive_utc(start), "hi": _naive_utc(end)})
-        for r in runs:
-            r["fetched"] = store.records(con, f"""
-                select {", ".join(store.FETCHED_COLUMNS)} from fetched where run_id = $run order by url""",
-                                       {"run": r["run_id"]})
-            r["logs"] = store.records(con, """
-                select source, url, stage, reason, http_status, attempts from fetch_log
-                where run_id = $run and stage in ('discover', 'fetch', 'robots') order by all""", {"run": r["run_id"]})
+        runs = queries.runs_starting(con, _naive_utc(start), _naive_utc(end))
     finally:
         con.close()
     out = []
@@ -627,12 +613,8 @@ def _source_history(s: Settings, run: dict, window: quality.Window) -> dict[str,
     days = quality.VOLUME_DAYS
     con = store.connect(s.db_path, read_only=True)
     try:
-        rows = con.execute("""
-            select source, cast(published_at as date) as day, count(*)
-            from articles
-            where published_at >= $lo and published_at < $hi and run_id <> $run
-            group by all""", {"lo": window.start - timedelta(days=days), "hi": window.start,
-                              "run": run["run_id"]}).fetchall()
+        rows = queries.articles_per_source_day(con, window.start - timedelta(days=days), window.start,
+                                               run["run_id"])
     finally:
         con.close()
     first = (window.start - timedelta(days=days)).date()
@@ -649,7 +631,7 @@ def _entity_share_history(s: Settings, run: dict, window: quality.Window) -> lis
         return []
     con = store.connect(s.db_path, read_only=True)
     try:
-        return store.shares_without_entities(con, window.start - timedelta(days=quality.VOLUME_DAYS),
+        return queries.shares_without_entities(con, window.start - timedelta(days=quality.VOLUME_DAYS),
                                              window.start, run["run_id"])
     finally:
         con.close()
@@ -659,17 +641,11 @@ def _feed_state(s: Settings) -> dict[str, FeedState]:
     """What each feed and sitemap URL answered last, read-only: `load` is the database's one writer."""
     if not s.db_path.exists():
         return {}
-    import duckdb
-
     con = store.connect(s.db_path, read_only=True)
     try:
-        rows = con.execute("select url, source, etag, last_modified, body_sha256, status, checked_at "
-                           "from feed_state").fetchall()
-    except duckdb.CatalogException:  # a database from before migration 004 (a read-only open does not migrate)
-        return {}
+        return queries.feed_states(con)
     finally:
         con.close()
-    return {r[0]: FeedState(*r) for r in rows}
 
 
 def _stored_elsewhere(s: Settings, rid: str, cands: list[Candidate]) -> set[str]:
@@ -677,21 +653,11 @@ def _stored_elsewhere(s: Settings, rid: str, cands: list[Candidate]) -> set[str]
     as fetched bytes that did not make one (a PDF link, a page too short); reprocess re-reads those."""
     if not cands or not s.db_path.exists():
         return set()
-    import duckdb
-
-    params = {"ids": [article_id(c.url) for c in cands], "urls": [c.url for c in cands], "run": rid}
-    articles = "select article_id from articles where article_id in (select unnest($ids::varchar[])) and run_id <> $run"
     con = store.connect(s.db_path, read_only=True)
     try:
-        try:
-            rows = con.execute(f"""{articles} union all
-                select url from fetched where url in (select unnest($urls::varchar[])) and run_id <> $run""",
-                               params).fetchall()
-        except duckdb.CatalogException:  # a database from before migration 008 (a read-only open does not migrate)
-            rows = con.execute(articles, {"ids": params["ids"], "run": rid}).fetchall()
+        return queries.stored_elsewhere(con, [article_id(c.url) for c in cands], [c.url for c in cands], rid)
     finally:
         con.close()
-    return {r[0] for r in rows}
 
 
 def _stored_fingerprints(s: Settings, run: dict, rows: list[dict]) -> list[dict]:
@@ -701,13 +667,7 @@ def _stored_fingerprints(s: Settings, run: dict, rows: list[dict]) -> list[dict]
     since = (min(dates) if dates else datetime(1970, 1, 1)) - timedelta(days=s.dedupe_days)
     con = store.connect(s.db_path, read_only=True)
     try:
-        cur = con.execute("""
-            select article_id, published_at, content_hash, minhash, duplicate_of from articles
-            where run_id <> $run and (published_at is null or published_at >= $since)
-              and article_id not in (select unnest($ids::varchar[]))""",
-                          {"run": run["run_id"], "since": since, "ids": [r["article_id"] for r in rows]})
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        return queries.fingerprints_since(con, since, [r["article_id"] for r in rows], run["run_id"])
     finally:
         con.close()
 
