@@ -93,6 +93,85 @@ def runs_starting(con, lo, hi) -> list[dict]:
     return runs
 
 
+# ---------------------------------------------------------------- what the daily digest reads
+
+# First copies with their publication day: a syndicated story counts once.
+STORIES = """select article_id, cast(published_at as date) as day
+             from articles where duplicate_of is null"""
+
+
+def day_totals(con, day) -> tuple[int, int, int]:
+    """(stories, articles with syndicated copies, distinct entities mentioned) published on `day`."""
+    stories, articles = con.execute("""
+        select count(*) filter (where duplicate_of is null), count(*)
+        from articles where cast(published_at as date) = $day""", {"day": day}).fetchone()
+    entities = con.execute("""
+        select count(distinct m.entity_id)
+        from mentions as m join articles as a using (article_id)
+        where cast(a.published_at as date) = $day""", {"day": day}).fetchone()[0]
+    return stories, articles, entities
+
+
+def top_actors_of_day(con, day, limit: int = 5) -> list[tuple]:
+    """(entity_id, name, type, stories) of the people and organisations in the most stories on `day`."""
+    return con.execute(f"""
+        with stories as ({STORIES})
+        select e.entity_id, e.name, e.type, count(distinct m.article_id) as n
+        from mentions as m
+        join stories as s using (article_id)
+        join entities as e using (entity_id)
+        where s.day = $day and e.type in ('PERSON', 'ORG')
+        group by all
+        order by n desc, count(*) desc, e.name
+        limit $n""", {"day": day, "n": limit}).fetchall()
+
+
+def stories_per_entity_day(con, entity_ids: list[str], first, day) -> dict[tuple, int]:
+    """(entity_id, day) -> stories, over first..day."""
+    return dict(((eid, d), n) for eid, d, n in con.execute(f"""
+        with stories as ({STORIES})
+        select m.entity_id, s.day, count(distinct m.article_id)
+        from mentions as m join stories as s using (article_id)
+        where s.day between $first and $day and m.entity_id in (select unnest($ids::varchar[]))
+        group by all""", {"first": first, "day": day, "ids": entity_ids}).fetchall())
+
+
+def mapped_places(con, first, day) -> list[tuple]:
+    """(name, country_code, latitude, longitude, stories) of the places with a point named over first..day."""
+    return con.execute(f"""
+        with stories as ({STORIES})
+        select e.name, e.country_code, e.latitude, e.longitude, count(distinct m.article_id) as n
+        from mentions as m
+        join stories as s using (article_id)
+        join entities as e using (entity_id)
+        where s.day between $first and $day and e.type = 'LOCATION'
+          and e.latitude is not null and e.longitude is not null
+        group by all
+        order by n desc, e.name""", {"first": first, "day": day}).fetchall()
+
+
+def top_quotes_of_day(con, day) -> list[tuple]:
+    """(speaker, text, url, title, source) of the day's top quotes: the most covered speakers first, at
+    most two quotes each so one voice cannot fill the list."""
+    return con.execute(f"""
+        with stories as ({STORIES}),
+        prominence as (
+            select m.entity_id, count(distinct m.article_id) as n
+            from mentions as m join stories as s using (article_id)
+            where s.day = $day
+            group by all
+        )
+        select e.name, c.text, a.url, a.title, a.source
+        from claims as c
+        join articles as a using (article_id)
+        join entities as e on e.entity_id = c.speaker_entity_id
+        left join prominence as p on p.entity_id = e.entity_id
+        where c.kind = 'quote' and a.duplicate_of is null and cast(a.published_at as date) = $day
+        qualify row_number() over (partition by e.entity_id order by a.published_at, a.article_id, c.start_char) <= 2
+        order by coalesce(p.n, 0) desc, e.name, a.published_at, a.article_id, c.start_char
+        limit 10""", {"day": day}).fetchall()
+
+
 # ---------------------------------------------------------------- what the CLI reads
 
 # An entity named by its canonical name or any alias, case-insensitively.

@@ -8,14 +8,12 @@ import math
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipelines import queries
+
 # Colour-blind-safe (Okabe-Ito) so the five lines stay distinguishable for every reader.
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00")
 # Actors often share a count (0 most days): later lines are dashed so the ones beneath show through.
 DASHES = ("none", "7 4", "3 3", "10 3 2 3", "1 3")
-
-# A story is the first copy of an article: syndicated copies would otherwise count the same story twice.
-STORIES = """select article_id, cast(published_at as date) as day
-             from articles where duplicate_of is null"""
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d232a;
@@ -90,13 +88,7 @@ def build_report(con, day: datetime.date, out: Path, days: int = 14) -> Path:
 
 
 def _header(con, day: datetime.date, first: datetime.date) -> str:
-    stories, articles = con.execute("""
-        select count(*) filter (where duplicate_of is null), count(*)
-        from articles where cast(published_at as date) = $day""", {"day": day}).fetchone()
-    entities = con.execute("""
-        select count(distinct m.entity_id)
-        from mentions as m join articles as a using (article_id)
-        where cast(a.published_at as date) = $day""", {"day": day}).fetchone()[0]
+    stories, articles, entities = queries.day_totals(con, day)
     totals = "".join(f"<div><b>{n}</b>{label}</div>" for n, label in (
         (stories, "stories"), (articles, "articles (with syndicated copies)"), (entities, "entities mentioned")))
     return (f"<header><h1>Newsmon daily digest: {day:%A %d %B %Y}</h1>"
@@ -107,24 +99,10 @@ def _header(con, day: datetime.date, first: datetime.date) -> str:
 
 def _actors_section(con, day: datetime.date, first: datetime.date, days: int) -> str:
     title = "<section><h2>Mentions over time for the top actors</h2>"
-    top = con.execute(f"""
-        with stories as ({STORIES})
-        select e.entity_id, e.name, e.type, count(distinct m.article_id) as n
-        from mentions as m
-        join stories as s using (article_id)
-        join entities as e using (entity_id)
-        where s.day = $day and e.type in ('PERSON', 'ORG')
-        group by all
-        order by n desc, count(*) desc, e.name
-        limit 5""", {"day": day}).fetchall()
+    top = queries.top_actors_of_day(con, day)
     if not top:
         return title + _nodata("No person or organisation was mentioned in a story that day.") + "</section>"
-    counts = dict(((eid, d), n) for eid, d, n in con.execute(f"""
-        with stories as ({STORIES})
-        select m.entity_id, s.day, count(distinct m.article_id)
-        from mentions as m join stories as s using (article_id)
-        where s.day between $first and $day and m.entity_id in (select unnest($ids::varchar[]))
-        group by all""", {"first": first, "day": day, "ids": [t[0] for t in top]}).fetchall())
+    counts = queries.stories_per_entity_day(con, [t[0] for t in top], first, day)
     dates = [first + datetime.timedelta(days=i) for i in range(days)]
     series = [(f"{name} ({etype.lower()})", [counts.get((eid, d), 0) for d in dates]) for eid, name, etype, _ in top]
     note = (f'<p class="muted">The {len(top)} people and organisations in the most stories on {day:%d %b}; '
@@ -134,16 +112,7 @@ def _actors_section(con, day: datetime.date, first: datetime.date, days: int) ->
 
 def _places_section(con, day: datetime.date, first: datetime.date) -> str:
     title = "<section><h2>Places mentioned</h2>"
-    places = con.execute(f"""
-        with stories as ({STORIES})
-        select e.name, e.country_code, e.latitude, e.longitude, count(distinct m.article_id) as n
-        from mentions as m
-        join stories as s using (article_id)
-        join entities as e using (entity_id)
-        where s.day between $first and $day and e.type = 'LOCATION'
-          and e.latitude is not null and e.longitude is not null
-        group by all
-        order by n desc, e.name""", {"first": first, "day": day}).fetchall()
+    places = queries.mapped_places(con, first, day)
     if not places:
         return title + _nodata("No place with known coordinates was mentioned in this period.") + "</section>"
     listed = ", ".join(f"{_e(name)} ({n})" for name, _, _, _, n in places[:15])
@@ -155,24 +124,7 @@ def _places_section(con, day: datetime.date, first: datetime.date) -> str:
 
 def _quotes_section(con, day: datetime.date) -> str:
     title = "<section><h2>Top quotes</h2>"
-    # The most covered speakers come first, at most two quotes each so one voice cannot fill the list.
-    quotes = con.execute(f"""
-        with stories as ({STORIES}),
-        prominence as (
-            select m.entity_id, count(distinct m.article_id) as n
-            from mentions as m join stories as s using (article_id)
-            where s.day = $day
-            group by all
-        )
-        select e.name, c.text, a.url, a.title, a.source
-        from claims as c
-        join articles as a using (article_id)
-        join entities as e on e.entity_id = c.speaker_entity_id
-        left join prominence as p on p.entity_id = e.entity_id
-        where c.kind = 'quote' and a.duplicate_of is null and cast(a.published_at as date) = $day
-        qualify row_number() over (partition by e.entity_id order by a.published_at, a.article_id, c.start_char) <= 2
-        order by coalesce(p.n, 0) desc, e.name, a.published_at, a.article_id, c.start_char
-        limit 10""", {"day": day}).fetchall()
+    quotes = queries.top_quotes_of_day(con, day)
     if not quotes:
         return title + _nodata("No quote with an identified speaker that day.") + "</section>"
     items = []
@@ -189,18 +141,12 @@ def _quotes_section(con, day: datetime.date) -> str:
 
 def _quality_section(con, day: datetime.date) -> str:
     title = "<section><h2>Data quality</h2>"
-    runs = con.execute("""
-        select run_id, kind, status from runs
-        where cast(coalesce(window_start, started_at) as date) = $day
-        order by run_id""", {"day": day}).fetchall()
+    runs = [r[:3] for r in queries.runs_of_day(con, day)]
     if not runs:
         return title + _nodata("No run covered this day.") + "</section>"
     parts = []
     for run_id, kind, status in runs:
-        checks = con.execute("""
-            select table_name, check_name, severity, success, observed from dq_results
-            where run_id = $run
-            order by success, severity, table_name, check_name""", {"run": run_id}).fetchall()
+        checks = queries.checks_of_run(con, run_id)
         failed = [c for c in checks if not c[3]]
         critical = sum(1 for c in failed if c[2] == "critical")
         # A loaded run with failed warnings is still a success: only quarantine and critical failures are red.

@@ -252,13 +252,10 @@ SQL = re.compile(r"\b(select\s|insert\s+into|update\s+\w+\s+set|delete\s+from|cr
 # Every value spliced into SQL text in pipelines/, and why it is safe. Anything else fails the test below:
 # values go in as $parameters.
 SPLICED = {
-    ("cli.py", "where"): "one of two fixed condition strings chosen in _print_summary",
-    ("cli.py", "' and '.join(where)"): "fixed conditions built in cmd_quotes; the names are $parameters",
-    ("cli.py", "match % ('speaker', 'speaker')"): "the parameter names $speaker, fixed literals",
-    ("cli.py", "match % ('about', 'about')"): "the parameter names $about, fixed literals",
-    ("report.py", "STORIES"): "a constant CTE defined in report.py",
-    ("run.py", "', '.join(store.FETCHED_COLUMNS)"): "a constant column list in store.py",
-    ("run.py", "articles"): "a constant select (with $parameters) defined just above, in _stored_elsewhere",
+    ("queries.py", "STORIES"): "a constant CTE defined in queries.py",
+    ("queries.py", "', '.join(store.FETCHED_COLUMNS)"): "a constant column list in store.py",
+    ("queries.py", "_NAMED.format(p='$speaker')"): "the parameter name $speaker into a constant subquery",
+    ("queries.py", "_NAMED.format(p='$about')"): "the parameter name $about into a constant subquery",
     ("store.py", "table"): "loop variables over fixed tuples of table names",
     ("store.py", "path.stem"): "view names: the file names of sql/views/*.sql in the repository",
     ("store.py", "path.read_text(encoding='utf-8')"): "view bodies: sql/views/*.sql in the repository",
