@@ -10,11 +10,10 @@ import shutil
 import subprocess
 import sys
 import time
-import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipelines import quality, queries, staging, store
+from pipelines import quality, queries, staging, store, terminal
 from pipelines import run as stages
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
@@ -160,7 +159,7 @@ def cmd_ingest(s: Settings, args) -> int:
     scope = "\n".join(sorted(str(Path(i).absolute()) if not i.startswith(("http://", "https://")) else i
                              for i in args.inputs))
     run = stages.new_run(s, "ingest", scope=scope)
-    reporter = _Reporter(f"ingest {len(args.inputs)} input(s)")
+    reporter = terminal.Reporter(f"ingest {len(args.inputs)} input(s)")
     with reporter:
         counts = stages.run_all(s, run, inputs=args.inputs, progress=reporter.stage_done)
     _print_summary(s, run["run_id"], counts)
@@ -178,13 +177,13 @@ def cmd_reprocess(s: Settings, args) -> int:
     first, last = _parse_date(args.date_from), _parse_date(args.date_to)
     if last < first:
         raise CliError("--to is before --from")
-    reporter = _Reporter(f"reprocess {first:%Y-%m-%d}..{last:%Y-%m-%d}")
+    reporter = terminal.Reporter(f"reprocess {first:%Y-%m-%d}..{last:%Y-%m-%d}")
     with reporter:
         done = stages.reprocess(s, first, last + timedelta(days=1), progress=reporter.stage_done)
     if not done:
         print(f"No run starts between {first:%Y-%m-%d} and {last:%Y-%m-%d}: nothing to reprocess.")
         return 0
-    _table(["run_id", "window_start", "fetched", "unreadable", "kept", "duplicates", "mentions", "claims",
+    terminal.table(["run_id", "window_start", "fetched", "unreadable", "kept", "duplicates", "mentions", "claims",
             "checks failed", "quarantined"],
            [(r["run_id"], f"{r['window_start']:%Y-%m-%d %H:%M}", r.get("fetched", 0), r.get("extract_failed", 0),
              r.get("kept", 0), r.get("duplicates", 0), r.get("mentions", 0), r.get("claims", 0),
@@ -207,19 +206,10 @@ def cmd_sql(s: Settings, args) -> int:
         cols, rows = store.query(con, args.query)
     finally:
         con.close()
-    _table(cols, rows[: args.max_rows], title=None)
+    terminal.table(cols, rows[: args.max_rows], title=None)
     if len(rows) > args.max_rows:
         print(f"({len(rows)} rows, {args.max_rows} shown)")
     return 0
-
-
-SPARK = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[int]) -> str:
-    top = max(values, default=0)
-    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))] if top else SPARK[0]
-                   for v in values)
 
 
 def cmd_trends(s: Settings, args) -> int:
@@ -241,11 +231,12 @@ def cmd_trends(s: Settings, args) -> int:
         top = queries.top_entities(con, start, end, types, args.limit)
         series = queries.daily_stories(con, [t[0] for t in top], spark_from, end)
         label = f"{start}" if start == end else f"{start} to {end}"
-        _table(["name", "type", "stories", "mentions", f"daily since {spark_from}"],
-               [(n, t, st, me, sparkline([series.get(e, {}).get(d, 0) for d in days])) for e, n, t, st, me in top],
+        terminal.table(["name", "type", "stories", "mentions", f"daily since {spark_from}"],
+               [(n, t, st, me, terminal.sparkline([series.get(e, {}).get(d, 0) for d in days]))
+                for e, n, t, st, me in top],
                title=f"Top entities, {label}")
         rising = queries.rising(con, end, types, args.limit)
-        _table(["name", "type", "stories", "14-day mean", "ratio", "z"], rising, title=f"Rising on {end}")
+        terminal.table(["name", "type", "stories", "14-day mean", "ratio", "z"], rising, title=f"Rising on {end}")
     finally:
         con.close()
     return 0
@@ -263,7 +254,7 @@ def cmd_quotes(s: Settings, args) -> int:
         print("No quotes found.")
         return 1
     shown = [(d, sp, t if len(t) <= 160 else t[:157] + "…", src, url) for d, sp, t, src, url in rows]
-    _table(["date", "speaker", "quote", "source", "url"], shown, title=None)
+    terminal.table(["date", "speaker", "quote", "source", "url"], shown, title=None)
     return 0
 
 
@@ -302,15 +293,15 @@ def cmd_dq(s: Settings, args) -> int:
             print(f"\nRun {rid} ({kind}) {day:%Y-%m-%d}: {verdict}. {passed}/{len(rows)} checks passed, "
                   f"{critical} critical failure(s); {counts.get('kept', 0)} articles kept, "
                   f"{counts.get('fetch_failed', 0) + counts.get('discover_failed', 0)} fetch failure(s).")
-            print("  " + gate_line(counts))
+            print("  " + terminal.gate_line(counts))
             failed = [r for r in rows if not r[3]]
             if failed:
-                _table(["table", "check", "severity", "observed"], [r[:3] + r[4:] for r in failed],
+                terminal.table(["table", "check", "severity", "observed"], [r[:3] + r[4:] for r in failed],
                        title="Failed checks")
             volume = [(quality.check_subject(r[1]), r[4], "ok" if r[3] else "FLAGGED") for r in rows
                       if r[0] == "source"]
             if volume:
-                _table(["source", "volume", "state"], volume, title="Sources")
+                terminal.table(["source", "volume", "state"], volume, title="Sources")
             for r in rows:
                 if r[0] == "run":
                     print(f"  {quality.check_subject(r[1]).replace('_', ' ')}: {r[4]}"
@@ -331,7 +322,7 @@ def cmd_quarantine(s: Settings, args) -> int:
         rows = [(q["run_id"], q["kind"], q["window_start"] or "", "; ".join(
             f"{f['table_name']}.{f['check_name']} ({f['observed']})" for f in q["failed"])) for q in items]
         if rows:
-            _table(["run_id", "kind", "window_start", "failed critical checks"], rows, title="Quarantine")
+            terminal.table(["run_id", "kind", "window_start", "failed critical checks"], rows, title="Quarantine")
         return 0
     if not args.run_id:
         raise CliError("quarantine retry needs a run id (see `newsmon quarantine list`)")
@@ -392,7 +383,7 @@ def run_dag(s: Settings, date: datetime) -> dict:
                            stderr=subprocess.STDOUT, check=True)
         rid = _run_id_for(date)
         shutil.rmtree(s.staging_dir / rid, ignore_errors=True)  # progress must not read a previous run's files
-        reporter = _Reporter(f"{DAG_ID} {date:%Y-%m-%d}")
+        reporter = terminal.Reporter(f"{DAG_ID} {date:%Y-%m-%d}")
         cmd = [sys.executable, str(REPO_ROOT / "scripts" / "run_dag.py"), DAG_ID, date.strftime("%Y-%m-%dT00:00:00Z")]
         with reporter:
             proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -417,107 +408,27 @@ def _run_id_for(date: datetime) -> str:
 # ---------------------------------------------------------------- output
 
 
-class _Reporter:
-    """Stage progress: a rich bar on a terminal, plain log lines otherwise."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.tty = sys.stderr.isatty()
-        self.progress = None
-        self.t0 = time.monotonic()
-        self.printed: set[str] = set()
-
-    def __enter__(self):
-        if self.tty:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), transient=False)
-            self.progress.start()
-            self.task = self.progress.add_task(self.label, total=len(staging.STAGES), info="starting")
-        return self
-
-    def __exit__(self, *exc):
-        if self.progress:
-            self.progress.stop()
-
-    def stage_done(self, stage: str, counts: dict) -> None:
-        elapsed = time.monotonic() - self.t0
-        n = counts.get("extracted", 0)
-        info = f"{stage} done · {n} articles · {n / elapsed:.1f} articles/s" if n else f"{stage} done"
-        if self.progress:
-            self.progress.update(self.task, advance=1, info=info)
-        else:
-            shown = {k: v for k, v in counts.items() if k != "seconds" and k not in self.printed}
-            self.printed |= set(shown)
-            took = f" in {counts['seconds']} s" if "seconds" in counts else ""
-            print(f"newsmon: {self.label}: {stage} done{took} {json.dumps(shown)}", file=sys.stderr, flush=True)
-
-    def poll(self, folder: Path, done: set[str]) -> None:
-        for stage in staging.STAGES:
-            counts = None if stage in done else staging.stage_counts(folder, stage)
-            if counts is not None:
-                done.add(stage)
-                self.stage_done(stage, counts)
-
-
 def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = None) -> None:
     keys = [("fetched", "fetched"), ("fetch failures", "fetch_failed"), ("unreadable", "extract_failed"),
             ("kept", "kept"), ("duplicates", "duplicates"), ("entities", "entities"), ("mentions", "mentions"),
             ("claims", "claims"), ("checks passed", "checks_passed"), ("checks failed", "checks_failed"),
             ("alerts", "alerts"), ("alerts sent", "alerts_sent"), ("alerts pending", "alerts_pending")]
     print(f"\nRun {rid}: " + ", ".join(f"{label} {counts.get(k, 0)}" for label, k in keys))
-    print("  " + gate_line(counts))
+    print("  " + terminal.gate_line(counts))
     if counts.get("quarantined"):
         print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")
     con = store.connect(s.db_path, read_only=True)
     try:
         failures = queries.fetch_log_of_run(con, rid)
         for stage, url, reason in failures[:10]:
-            print(f"  {stage} {'note' if stage == 'robots' else 'failed'}: {_printable(url)}: {_printable(reason)}")
+            what = "note" if stage == "robots" else "failed"
+            print(f"  {stage} {what}: {terminal.printable(url)}: {terminal.printable(reason)}")
         for title, types in (("Top actors", ("PERSON", "ORG")), ("Top places", ("LOCATION",))):
             cols, rows = queries.top_named(con, list(types), run_id=rid, day=day.date() if day else None)
             suffix = f" on {day:%Y-%m-%d}" if day else ""
-            _table(cols, rows, title=title + suffix)
+            terminal.table(cols, rows, title=title + suffix)
     finally:
         con.close()
-
-
-def gate_line(counts: dict) -> str:
-    """What each gate did to the run's articles, so no loss is silent: pages that held no article,
-    articles kept from their feed entry, how languages were settled, and the articles left without any
-    entity, by why."""
-    without = counts.get("no_entities_language_not_analysed", 0) + counts.get("no_entities_none_found", 0)
-    return (f"gates: {counts.get('no_article_in_page', 0)} page(s) without an article, "
-            f"{counts.get('kept_from_feed_entry', 0)} kept from the feed entry; language identified "
-            f"{counts.get('language_identified', 0)}, declared {counts.get('language_declared', 0)}, default "
-            f"{counts.get('language_default', 0)}; {without} article(s) without entities "
-            f"(language not analysed {counts.get('no_entities_language_not_analysed', 0)}, "
-            f"none found {counts.get('no_entities_none_found', 0)}); "
-            f"{counts.get('claims_skipped_language', 0)} not English (no claims)")
-
-
-def _table(cols, rows, title: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    # Cells are database text from scraped pages: Text() keeps rich from reading "[bold red]" or
-    # "[link=...]" in a title as markup, and _printable keeps escape sequences away from the terminal.
-    table = Table(title=Text(_printable(title)) if title else None, title_justify="left")
-    for c in cols:
-        table.add_column(Text(_printable(c)))
-    for r in rows:
-        table.add_row(*[Text("" if v is None else _printable(v)) for v in r])
-    # On a terminal rich fits the table to the screen; piped output is not wrapped, so it stays greppable.
-    Console(width=None if sys.stdout.isatty() else 1000).print(table)
-
-
-def _printable(value) -> str:
-    """The text with control characters shown as escapes (\\x1b), so that a title cannot move the cursor,
-    retitle the window or write the clipboard of the terminal it is printed on."""
-    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" and c not in "\t\n" else c
-                   for c in str(value))
 
 
 def _parse_date(text: str) -> datetime:

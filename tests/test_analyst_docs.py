@@ -5,7 +5,7 @@ import re
 import duckdb
 import pytest
 
-from pipelines import cli, store
+from pipelines import cli, store, terminal
 from pipelines.settings import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "analyst.md"
@@ -64,7 +64,7 @@ def test_trends_and_quotes_in_the_terminal(demo_db, monkeypatch, capsys):
 
 
 def test_sparklines_scale_to_the_maximum():
-    assert cli.sparkline([0, 1, 2, 4]) == "▁▃▅█" and cli.sparkline([0, 0]) == "▁▁"
+    assert terminal.sparkline([0, 1, 2, 4]) == "▁▃▅█" and terminal.sparkline([0, 0]) == "▁▁"
 
 
 def test_analysts_can_read_while_the_pipeline_holds_the_live_file(demo_db, monkeypatch, capsys):
