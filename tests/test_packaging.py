@@ -74,7 +74,16 @@ def test_the_wheel_installs_from_the_registry_without_the_lock_and_ingests_a_pag
     if uv is None:
         pytest.skip("no uv: `make venv` bootstraps one into .uv/ (the Makefile's own install step)")
     run = lambda *cmd, **kw: subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=900, **kw)  # noqa: E731
-    run(uv, "build", "--quiet", "--wheel", "--out-dir", str(tmp_path / "dist"), str(REPO_ROOT))
+    # Built from a copy of the tracked layout: setuptools writes build/ and *.egg-info beside the sources.
+    src = tmp_path / "src"
+    local = {".git", ".venv", ".uv", "data", "build", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+
+    def untracked(folder: str, names: list[str]) -> set[str]:  # the checkout's own local folders only
+        top = {n for n in names if n in local} if Path(folder) == REPO_ROOT else set()
+        return top | {n for n in names if n == "__pycache__" or n.endswith(".egg-info")}
+
+    shutil.copytree(REPO_ROOT, src, ignore=untracked)
+    run(uv, "build", "--quiet", "--wheel", "--out-dir", str(tmp_path / "dist"), str(src))
     (wheel,) = (tmp_path / "dist").glob("newsmon-*.whl")
     venv = tmp_path / "venv"
     run(uv, "venv", "--quiet", "--python", sys.executable, str(venv))
