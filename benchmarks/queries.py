@@ -27,7 +27,7 @@ from pipelines import alerts, store  # noqa: E402
 
 DAY = "date '2026-11-24'"
 QUERIES = {
-    "actor_daily": f"select name, articles from actor_daily where day = {DAY} order by articles desc limit 20",
+    "actor_daily": f"select name, stories from actor_daily where day = {DAY} order by stories desc limit 20",
     "place_daily": f"select name, latitude, longitude, stories from place_daily where day = {DAY} "
                    "order by stories desc limit 50",
     "cooccurrence_daily": f"select actor, place, stories from cooccurrence_daily where day = {DAY} "

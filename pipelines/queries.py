@@ -191,7 +191,7 @@ def latest_article_day(con):
 def top_entities(con, lo, hi, types: list[str], limit: int) -> list[tuple]:
     """(entity_id, name, type, stories, mentions) of the most covered entities of the days lo..hi."""
     return con.execute("""
-        select entity_id, name, type, sum(articles) as stories, sum(mentions) as mentions
+        select entity_id, name, type, sum(stories) as stories, sum(mentions) as mentions
         from actor_daily
         where day between $lo and $hi and type in (select unnest($types::varchar[]))
         group by all order by stories desc, mentions desc, name limit $n""",
@@ -202,7 +202,7 @@ def daily_stories(con, entity_ids: list[str], lo, hi) -> dict[str, dict]:
     """entity_id -> {day: stories} over lo..hi, for sparklines."""
     out: dict[str, dict] = {}
     for eid, day, n in con.execute("""
-            select entity_id, day, articles from actor_daily
+            select entity_id, day, stories from actor_daily
             where day between $lo and $hi and entity_id in (select unnest($ids::varchar[]))""",
                                    {"lo": lo, "hi": hi, "ids": entity_ids}).fetchall():
         out.setdefault(eid, {})[day] = n

@@ -1,5 +1,5 @@
--- One row per entity and publication day: mentions, and distinct stories in `articles` (a syndicated
--- copy counts once). Undated articles are not in daily views.
+-- One row per entity and publication day: mentions, and distinct stories (a syndicated copy counts
+-- once). Undated articles are not in daily views.
 select
     d.day,
     e.entity_id,
@@ -9,6 +9,6 @@ select
     e.latitude,
     e.longitude,
     d.mentions,
-    d.stories as articles
+    d.stories
 from entity_daily as d
 inner join entities as e on e.entity_id = d.entity_id

@@ -8,6 +8,6 @@ select
     latitude,
     longitude,
     mentions,
-    articles as stories
+    stories
 from actor_daily
 where type = 'LOCATION'
