@@ -37,7 +37,10 @@ class WatchlistError(ValueError):
 
 
 @dataclass(frozen=True)
-class Place:
+class PlaceFilter:
+    """A rule's place condition: named places, a country, or within km of a point (not geo.Place, which
+    is a place itself)."""
+
     names: tuple[str, ...] = ()
     country: str | None = None
     near: tuple[float, float] | None = None
@@ -57,7 +60,7 @@ class Rule:
     kind: str = "mention"
     names: tuple[str, ...] = ()
     type: str | None = None
-    place: Place | None = None
+    place: PlaceFilter | None = None
     keywords: tuple[str, ...] = ()
     quoted: bool = False
     about: tuple[str, ...] = ()
@@ -153,7 +156,7 @@ def _rule(item, where: str, channels: dict) -> Rule:
         if near is not None and (not isinstance(near, list) or len(near) != 2):
             raise WatchlistError(f"{where}: place.near must be [latitude, longitude]")
         place_names = tuple(str(n) for n in ([p["name"]] if p.get("name") else []) + list(p.get("names") or []))
-        place = Place(place_names, p.get("country"), tuple(map(float, near)) if near else None,
+        place = PlaceFilter(place_names, p.get("country"), tuple(map(float, near)) if near else None,
                       float(p.get("km", 50)))
     keywords = tuple(str(k) for k in item.get("keywords") or ())
     about = tuple(str(a) for a in item.get("about") or ())
@@ -293,7 +296,7 @@ def _story_hit(rule: Rule, story: dict, mentions: list[dict], claims: list[dict]
             "snippet": snippet(text, start, end)}
 
 
-def _in_place(place: Place, m: dict) -> bool:
+def _in_place(place: PlaceFilter, m: dict) -> bool:
     if place.names and geo.fold(m["name"]) in {geo.fold(n) for n in place.names}:
         return True
     if place.country and m["country_code"] == place.country.upper():
