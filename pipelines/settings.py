@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from types import MappingProxyType
 
 import yaml
 
@@ -127,7 +126,8 @@ class Settings:
             "watchlist_path": Path("config/watchlist.yaml"),
             "alerts_file": data_dir / "alerts.jsonl",
         }
-        kwargs: dict[str, object] = {"data_dir": data_dir, "environ": MappingProxyType(env)}
+        # A plain dict, not a read-only proxy: Settings travel to worker processes by pickle.
+        kwargs: dict[str, object] = {"data_dir": data_dir, "environ": dict(env)}
         for f in setting_fields():
             if f.name == "data_dir":
                 continue

@@ -169,3 +169,26 @@ def test_every_language_gets_entities_but_only_english_gets_claims(settings):
     claims = pd.read_parquet(Path(ref["dir"]) / "claims.parquet")
     assert "Valencia" in set(mentions[mentions.article_id == rows[1]["article_id"]].surface)
     assert set(claims.article_id) == {rows[0]["article_id"]} and "quote" in set(claims.kind)
+
+
+def test_ingest_with_extraction_in_worker_processes_loads_what_one_process_loads(settings, monkeypatch):
+    # The stages send the settings themselves to spawned workers: they must pickle (a read-only
+    # mapping inside them once crashed every ingest of 100 files or more).
+    import dataclasses
+    import pickle
+
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    monkeypatch.setattr(run, "PARALLEL_FROM", 4)
+    pages = Path(__file__).parents[1] / "demo" / "site" / "articles"
+    loaded = {}
+    for workers in (1, 2):
+        s = dataclasses.replace(settings, workers=workers, db_path=settings.data_dir / f"w{workers}.duckdb")
+        counts = run.run_all(s, run.new_run(s, "ingest", scope=f"extract-workers-{workers}"), inputs=[str(pages)])
+        con = duckdb.connect(str(s.db_path), read_only=True)
+        try:
+            loaded[workers] = (con.execute("select article_id, title, word_count from articles order by 1").fetchall(),
+                               con.execute("select count(*) from mentions").fetchone()[0])
+        finally:
+            con.close()
+        assert counts["extracted"] >= 20
+    assert loaded[1] == loaded[2] and loaded[1][1] > 100
