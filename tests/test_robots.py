@@ -149,18 +149,23 @@ def test_directives_are_case_insensitive_and_paths_are_not(allowed):
 # ---------------------------------------------------------------- hostile robots.txt files, through fetch_stage
 
 
-def test_a_robots_txt_over_500_kib_is_read_to_500_kib_and_noted(settings, servers):
-    site = servers()
-    head = "User-agent: *\nDisallow: /early/\n"
-    padding = "# " + "x" * 1000 + "\n"
-    body = head + padding * 600 + "Disallow: /late/\n"  # ~600 KB: the last rule lies past 500 KiB
-    site.html("/robots.txt", body, "text/plain")
-    urls = [site.html("/early/a.html", ARTICLE_HTML), site.html("/late/a.html", ARTICLE_HTML)]
+def _refused_and_noted(settings, site, robots_txt: bytes, refused: str, allowed: str) -> str:
+    """Serve robots.txt, fetch one page it forbids and one it allows through fetch_stage; the one note."""
+    site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, robots_txt)
+    urls = [site.html(refused, ARTICLE_HTML), site.html(allowed, ARTICLE_HTML)]
     _, ref, fetched, logs, _ = fetch_urls(settings, urls, host_delay=0)
-
     assert list(fetched) == [urls[1]] and logs[urls[0]]["reason"] == "disallowed by robots.txt"
-    assert robots_notes(ref) == {f"{site.url}/robots.txt": (
-        "robots.txt larger than 512000 bytes: the first 512000 were read")}
+    (note,) = robots_notes(ref).items()
+    assert note[0] == f"{site.url}/robots.txt"
+    return note[1]
+
+
+def test_a_robots_txt_over_500_kib_is_read_to_500_kib_and_noted(settings, servers):
+    padding = "# " + "x" * 1000 + "\n"
+    # ~600 KB: the last rule lies past 500 KiB, so /late/ stays allowed.
+    body = "User-agent: *\nDisallow: /early/\n" + padding * 600 + "Disallow: /late/\n"
+    note = _refused_and_noted(settings, servers(), body.encode(), "/early/a.html", "/late/a.html")
+    assert note == "robots.txt larger than 512000 bytes: the first 512000 were read"
 
 
 def test_a_robots_txt_of_10000_rules_is_obeyed(settings, servers):
@@ -177,15 +182,9 @@ def test_a_robots_txt_of_10000_rules_is_obeyed(settings, servers):
 
 
 def test_a_utf16_robots_txt_is_decoded_and_noted(settings, servers):
-    site = servers()
     body = codecs.BOM_UTF16_LE + "User-agent: *\nDisallow: /privé/\n".encode("utf-16-le")
-    site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, body)
-    urls = [site.html("/priv%C3%A9/a.html", ARTICLE_HTML), site.html("/public/a.html", ARTICLE_HTML)]
-    _, ref, fetched, logs, _ = fetch_urls(settings, urls, host_delay=0)
-
-    assert list(fetched) == [urls[1]] and logs[urls[0]]["reason"] == "disallowed by robots.txt"
-    assert robots_notes(ref) == {f"{site.url}/robots.txt": (
-        "robots.txt is UTF-16, not UTF-8: decoded from its byte order mark")}
+    note = _refused_and_noted(settings, servers(), body, "/priv%C3%A9/a.html", "/public/a.html")
+    assert note == "robots.txt is UTF-16, not UTF-8: decoded from its byte order mark"
 
 
 def test_a_robots_txt_redirected_six_times_counts_as_absent(settings, servers):
