@@ -1,7 +1,7 @@
 """Alerts: watchlist rules evaluated on each loaded run; one alert per (rule, story, channel), explained.
 
 Rule kinds:
-    mention     a story mentions what the rule watches (an entity, a place, a keyword, or all of them)
+    mention     a story mentions what the rule watches (an entity, a place, a search query, or all of them)
     claim       a watched actor is quoted (optionally: speaking about something)
     first_seen  an entity appears for the first time ever (optionally limited by type or name)
     spike       an entity's stories in the run against its trailing 14-day daily baseline
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,11 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from pipelines import geo, store
+from pipelines import geo, search, store
 from pipelines.models import ENTITY_TYPES, stable_id
 
 KINDS = ("mention", "claim", "first_seen", "spike")
-GUILLEMETS = str.maketrans("«»", "‹›")
 MODES = ("instant", "digest")
 CHANNEL_TYPES = ("file", "email", "slack", "webhook")
 BASELINE_DAYS = 14
@@ -61,7 +59,7 @@ class Rule:
     names: tuple[str, ...] = ()
     type: str | None = None
     place: PlaceFilter | None = None
-    keywords: tuple[str, ...] = ()
+    query: str | None = None
     quoted: bool = False
     about: tuple[str, ...] = ()
     channels: tuple[str, ...] = ("file",)
@@ -82,8 +80,8 @@ class Watchlist:
     channels: dict[str, Channel] = field(default_factory=dict)
 
 
-RULE_FIELDS = {"id", "kind", "name", "aliases", "type", "place", "keywords", "quoted", "about", "channels", "mode",
-               "spike"}
+RULE_FIELDS = {"id", "kind", "name", "aliases", "type", "place", "keywords", "query", "quoted", "about", "channels",
+               "mode", "spike"}
 CHANNEL_FIELDS = {
     "file": {"type", "path"},
     "email": {"type", "to", "from", "subject_prefix", "smtp_env"},
@@ -158,11 +156,12 @@ def _rule(item, where: str, channels: dict) -> Rule:
         place_names = tuple(str(n) for n in ([p["name"]] if p.get("name") else []) + list(p.get("names") or []))
         place = PlaceFilter(place_names, p.get("country"), tuple(map(float, near)) if near else None,
                       float(p.get("km", 50)))
-    keywords = tuple(str(k) for k in item.get("keywords") or ())
+    query = _query(item, where)
     about = tuple(str(a) for a in item.get("about") or ())
     quoted = bool(item.get("quoted", False)) or kind == "claim"
-    if kind in ("mention", "claim") and not (names or etype or place or keywords):
-        raise WatchlistError(f"{where}: needs 'name' (with optional 'aliases'), 'type', 'place' or 'keywords'")
+    if kind in ("mention", "claim") and not (names or etype or place or query):
+        raise WatchlistError(f"{where}: needs 'name' (with optional 'aliases'), 'type', 'place', 'query' or "
+                             f"'keywords'")
     if (quoted or about) and not names:
         raise WatchlistError(f"{where}: 'quoted' and 'about' need the actor's 'name'")
     chans = tuple(item.get("channels") or ("file",))
@@ -170,7 +169,30 @@ def _rule(item, where: str, channels: dict) -> Rule:
     if bad:
         raise WatchlistError(f"{where}: unknown channel(s) {', '.join(bad)} (define them under 'channels:')")
     spike = Spike(**{k: v for k, v in (item.get("spike") or {}).items() if k in ("min_count", "ratio", "z")})
-    return Rule(rid, kind, names, etype, place, keywords, quoted, about, chans, mode, spike)
+    return Rule(rid, kind, names, etype, place, query, quoted, about, chans, mode, spike)
+
+
+def _query(item: dict, where: str) -> str | None:
+    """A rule's search query (the language of `newsmon search`); `keywords: [a, b]` is the query
+    `"a" OR "b"`. A query that does not parse is refused with its position."""
+    if item.get("query") is not None and item.get("keywords"):
+        raise WatchlistError(f"{where}: give 'query' or 'keywords', not both")
+    if item.get("keywords"):
+        query = " OR ".join('"' + str(k).replace('"', " ") + '"' for k in item["keywords"])
+    elif item.get("query") is not None:
+        query = str(item["query"])
+    else:
+        return None
+    try:
+        search.check_query(query)
+    except search.QueryError as exc:
+        raise WatchlistError(f"{where}: query {query!r}: {exc}") from exc
+    return query
+
+
+def topics(watchlist: Watchlist) -> tuple[tuple[str, str], ...]:
+    """(rule id, query) of the rules that watch a query or keywords: the digest's topics."""
+    return tuple((r.rule_id, r.query) for r in watchlist.rules if r.query)
 
 
 def patterns(watchlist: Watchlist) -> tuple[tuple[str, str], ...]:
@@ -211,18 +233,20 @@ def evaluate(con, watchlist: Watchlist, run_id: str, created_at: datetime | None
     for c in claims:
         claims_by.setdefault(c["article_id"], []).append(c)
     texts = {s["article_id"]: s for s in stories}
+    # A rule's query runs on the run's own articles (in_run), through the index the load just wrote.
+    matches = {r.rule_id: search.matches_in_run(con, r.query, run_id, texts) for r in watchlist.rules if r.query}
     out: list[dict] = []
     for rule in watchlist.rules:
         if rule.kind in ("mention", "claim"):
             for story in stories:
                 hit = _story_hit(rule, story, by_article.get(story["article_id"], []),
-                                 claims_by.get(story["article_id"], []))
+                                 claims_by.get(story["article_id"], []), matches.get(rule.rule_id, {}))
                 if hit:
                     out += _rows_for(rule, story["article_id"], hit, created_at, run_id)
         elif rule.kind == "first_seen":
             for ent, m in _first_seen(con, rule, mentions):
                 hit = {"entity_id": ent, "mention": m, "matched": m["surface"], "why": "first time seen",
-                       "snippet": snippet(texts[m["article_id"]]["text"], m["start_char"], m["end_char"])}
+                       "snippet": search.snippet(texts[m["article_id"]]["text"], m["start_char"], m["end_char"])}
                 out += _rows_for(rule, m["article_id"], hit, created_at, run_id, key=ent)
         elif rule.kind == "spike" and window_start is not None:
             for hit in _spikes(con, rule, mentions, window_start, texts):
@@ -231,8 +255,10 @@ def evaluate(con, watchlist: Watchlist, run_id: str, created_at: datetime | None
     return out
 
 
-def _story_hit(rule: Rule, story: dict, mentions: list[dict], claims: list[dict]) -> dict | None:
-    """What in a story satisfies every condition of a mention or claim rule, or None."""
+def _story_hit(rule: Rule, story: dict, mentions: list[dict], claims: list[dict],
+               matches: dict[str, tuple[int, int]]) -> dict | None:
+    """What in a story satisfies every condition of a mention or claim rule, or None. `matches` holds the
+    stories the rule's query matched, with where its first word stands."""
     text = story["text"]
     actor = None
     if rule.names or rule.type:
@@ -256,9 +282,8 @@ def _story_hit(rule: Rule, story: dict, mentions: list[dict], claims: list[dict]
         if place is None:
             return None
     keyword = None
-    if rule.keywords:
-        keyword = next((km for kw in rule.keywords
-                        if (km := re.search(rf"(?<!\w){re.escape(kw)}(?!\w)", text, re.I))), None)
+    if rule.query:
+        keyword = matches.get(story["article_id"])
         if keyword is None:
             return None
     claim = None
@@ -280,20 +305,20 @@ def _story_hit(rule: Rule, story: dict, mentions: list[dict], claims: list[dict]
     elif place:
         start, end = place["start_char"], place["end_char"]
     else:
-        start, end = keyword.start(), keyword.end()
+        start, end = keyword
     why = []
     if actor:
         why.append(f"{actor[0]['name']} mentioned as “{actor[1]}”")
     if place:
         why.append(f"in {place['name']}")
     if keyword:
-        why.append(f"keyword “{keyword[0]}”")
+        why.append(f"query {rule.query} (“{text[keyword[0]:keyword[1]]}”)")
     if claim:
         why.append("quoted" + (f" about {', '.join(rule.about)}" if rule.about else ""))
     return {"entity_id": actor[0]["entity_id"] if actor else None, "mention": actor[0] if actor else place,
-            "matched": actor[1] if actor else (place["surface"] if place else keyword[0]),
+            "matched": actor[1] if actor else (place["surface"] if place else text[keyword[0]:keyword[1]]),
             "claim_id": claim["claim_id"] if claim else None, "why": "; ".join(why),
-            "snippet": snippet(text, start, end)}
+            "snippet": search.snippet(text, start, end)}
 
 
 def _in_place(place: PlaceFilter, m: dict) -> bool:
@@ -366,7 +391,7 @@ def _spikes(con, rule: Rule, mentions: list[dict], start: datetime, texts: dict)
             out.append({"entity_id": ent, "mention": m, "matched": m["surface"], "why": why,
                         "spike": {"count": count, "mean": round(mean, 2), "sd": round(sd, 2),
                                   "ratio": round(ratio, 2), "z": round(z, 2), "daily": daily[ent]},
-                        "snippet": snippet(texts[m["article_id"]]["text"], m["start_char"], m["end_char"])})
+                        "snippet": search.snippet(texts[m["article_id"]]["text"], m["start_char"], m["end_char"])})
     return out
 
 
@@ -385,18 +410,6 @@ def _rows_for(rule: Rule, story: str, hit: dict, created_at, run_id: str, key: s
         "reason": json.dumps(reason, ensure_ascii=False), "next_attempt_at": None, "delivered_at": None,
         "run_id": run_id,
     } for channel in rule.channels]
-
-
-def snippet(text: str, start: int, end: int, width: int = 120) -> str:
-    """The words around a match, the match marked with «» (escaped per channel when rendered). The
-    text's own guillemets (French, German, Russian quotes) become ‹›, so the only «» are the markers."""
-    lo, hi = max(0, start - width), min(len(text), end + width)
-
-    def plain(t: str) -> str:
-        return t.translate(GUILLEMETS)
-
-    return (("…" if lo else "") + plain(text[lo:start]) + "«" + plain(text[start:end]) + "»" + plain(text[end:hi])
-            + ("…" if hi < len(text) else "")).replace("\n", " ")
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:

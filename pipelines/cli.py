@@ -5,19 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import shutil
-import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipelines import quality, queries, staging, store, terminal
+from pipelines import alerts, dagrun, quality, queries, search, store, terminal
 from pipelines import run as stages
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
-
-DAG_ID = "newsmon_daily"
 
 
 class CliError(Exception):
@@ -117,6 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(sp)
     sp.set_defaults(func=cmd_quotes)
 
+    sp = sub.add_parser("search", help="how much the news said about a topic, when and where (attention)",
+                        description="Stories matching QUERY per period and their share of all stories (a "
+                                    "syndicated story counts once), a sparkline, the top sources and the best-"
+                                    "ranked stories with the match marked. QUERY: words (all of them), "
+                                    "\"phrases\", AND / OR / NOT with parentheses, prefix*, title: source: "
+                                    "lang: fields; case and accents folded, English stemmed.")
+    sp.add_argument("query", metavar="QUERY")
+    sp.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 89 days before --to)")
+    sp.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: the latest day with articles)")
+    sp.add_argument("--by", choices=["day", "week", "source", "country", "language"], default="day",
+                    help="what a row of attention is (default day; country: the countries the stories name)")
+    sp.add_argument("--top", type=int, default=10, help="sources and stories shown (default 10)")
+    fmt = sp.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true", help="print the attention rows as CSV")
+    fmt.add_argument("--json", action="store_true", help="print attention, sources and stories as JSON")
+    live_option(sp)
+    db_option(sp)
+    sp.set_defaults(func=cmd_search)
+
     sp = sub.add_parser("report", help="write the daily digest: one self-contained HTML page with charts",
                         description="Write a self-contained HTML digest for a day: mentions over time for the "
                                     "top actors, a map of the places mentioned, top quotes, data quality.")
@@ -151,6 +164,28 @@ def build_parser() -> argparse.ArgumentParser:
                          "include it, so keep it fixed for reruns to be idempotent)")
     db_option(sp)
     sp.set_defaults(func=cmd_demo)
+
+    sp = sub.add_parser("db", help="export the database to Parquet, or import an export (across DuckDB versions)",
+                        description="Carry the data across DuckDB versions (README, Upgrading): `export` writes "
+                                    "every table as Parquet with a manifest; `import` builds a fresh database "
+                                    "from such a folder.")
+    db_sub = sp.add_subparsers(title="actions", metavar="ACTION", dest="db_action", required=True)
+    dp = db_sub.add_parser("export", help="write every table as Parquet, plus manifest.json, to a new folder",
+                           description="Write every table of the database as DIR/<table>.parquet and a "
+                                       "manifest (schema version, DuckDB version, tables and row counts). Views "
+                                       "are not exported: migrations recreate them.")
+    dp.add_argument("dir", metavar="DIR", help="a folder that does not exist yet or is empty")
+    db_option(dp)
+    dp.set_defaults(func=cmd_db_export)
+    dp = db_sub.add_parser("import", help="create the database from an export, checking every row count",
+                           description="Create a fresh, migrated database at --db from an export, load every "
+                                       "table in one transaction, check the row counts against the manifest "
+                                       "and publish the read-only snapshot.")
+    dp.add_argument("dir", metavar="DIR", help="a folder written by `newsmon db export`")
+    dp.add_argument("--replace", action="store_true",
+                    help="overwrite a database that already holds data (refused without it)")
+    db_option(dp)
+    dp.set_defaults(func=cmd_db_import)
     return p
 
 
@@ -170,8 +205,8 @@ def cmd_ingest(s: Settings, args) -> int:
 
 def cmd_run(s: Settings, args) -> int:
     date = _parse_date(args.date)
-    counts = run_dag(s, date)
-    _print_summary(s, _run_id_for(date), counts, day=date)
+    counts = dagrun.run_dag(s, date)
+    _print_summary(s, dagrun.run_id_for(date), counts, day=date)
     return 0
 
 
@@ -260,6 +295,31 @@ def cmd_quotes(s: Settings, args) -> int:
     return 0
 
 
+def cmd_search(s: Settings, args) -> int:
+    con = _reader(s, args.live)
+    try:
+        search.check(con, args.query)
+        last = _parse_date(args.end) if args.end else queries.latest_article_day(con)
+        if last is None:
+            print("No articles yet.")
+            return 1
+        last = datetime(last.year, last.month, last.day)
+        first = _parse_date(args.start) if args.start else last - timedelta(days=89)
+        if last < first:
+            raise CliError("--to is before --from")
+        since, until = first, last + timedelta(days=1)
+        found = {"query": args.query, "from": f"{first:%Y-%m-%d}", "to": f"{last:%Y-%m-%d}", "by": args.by,
+                 "attention": search.attention(con, args.query, since, until, args.by),
+                 "sources": search.top_sources(con, args.query, since, until, args.top),
+                 "stories": search.best_stories(con, args.query, since, until, args.top)}
+    except search.QueryError as exc:
+        raise CliError(f"query: {exc}") from exc
+    finally:
+        con.close()
+    terminal.search_report(found, "csv" if args.csv else "json" if args.json else "table")
+    return 0
+
+
 def cmd_report(s: Settings, args) -> int:
     from pipelines import report
 
@@ -269,7 +329,8 @@ def cmd_report(s: Settings, args) -> int:
         day = _parse_date(args.date).date() if args.date else latest
         if day is None:
             raise CliError("no stories yet: nothing to report")
-        out = report.build_report(con, day, Path(args.out))
+        watched = alerts.topics(alerts.load_watchlist(s.watchlist_path))
+        out = report.build_report(con, day, Path(args.out), topics=watched)
     finally:
         con.close()
     print(f"Wrote {out}")
@@ -350,61 +411,41 @@ def cmd_demo(s: Settings, args) -> int:
         s = dataclasses.replace(s, sources_path=sources, watchlist_path=REPO_ROOT / "demo" / "watchlist.yaml",
                                 grace_days=max(s.grace_days, 7.0), host_delay=0.0)
         print(f"newsmon: demo sources served at {url}/feed.xml", file=sys.stderr)
-        counts = run_dag(s, date)
-    _print_summary(s, _run_id_for(date), counts, day=date)
+        counts = dagrun.run_dag(s, date)
+    _print_summary(s, dagrun.run_id_for(date), counts, day=date)
     return 0
 
 
-# ---------------------------------------------------------------- Airflow, in a child process
+def cmd_db_export(s: Settings, args) -> int:
+    from pipelines import transfer
+
+    try:
+        manifest = transfer.export_database(s.db_path, Path(args.dir))
+    except transfer.TransferError as exc:
+        raise CliError(str(exc)) from exc
+    tables = manifest["tables"]
+    terminal.table(["table", "rows"], [(t["name"], t["rows"]) for t in tables], title=None)
+    print(f"Exported {sum(t['rows'] for t in tables)} rows in {len(tables)} tables from {s.db_path} to "
+          f"{args.dir} (schema version {manifest['schema_version']}, DuckDB {manifest['duckdb_version']}).")
+    return 0
 
 
-def airflow_env(s: Settings) -> dict[str, str]:
-    env = dict(s.environ)
-    env.update(s.as_env())
-    env.update({
-        "AIRFLOW_HOME": str(s.airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(s.dags_folder),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
-    })
-    return env
+def cmd_db_import(s: Settings, args) -> int:
+    from pipelines import transfer
 
-
-def run_dag(s: Settings, date: datetime) -> dict:
-    """Run newsmon_daily for the date with dag.test() in a child process; its log goes to
-    data/logs/. Returns the run's counts; raises CliError if the run did not succeed."""
-    env = airflow_env(s)
-    s.airflow_home.mkdir(parents=True, exist_ok=True)
-    log_path = s.data_dir / "logs" / f"{DAG_ID}_{date:%Y-%m-%d}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log:
-        if not (s.airflow_home / "airflow.db").exists():
-            print("newsmon: creating Airflow's metadata database (first run only)", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, stdout=log,
-                           stderr=subprocess.STDOUT, check=True)
-        rid = _run_id_for(date)
-        shutil.rmtree(s.staging_dir / rid, ignore_errors=True)  # progress must not read a previous run's files
-        reporter = terminal.Reporter(f"{DAG_ID} {date:%Y-%m-%d}")
-        cmd = [sys.executable, str(REPO_ROOT / "scripts" / "run_dag.py"), DAG_ID, date.strftime("%Y-%m-%dT00:00:00Z")]
-        with reporter:
-            proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-            done: set[str] = set()
-            while proc.poll() is None:
-                time.sleep(0.5)
-                reporter.poll(s.staging_dir / rid, done)
-            reporter.poll(s.staging_dir / rid, done)
-    if proc.returncode != 0:
-        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-        raise CliError(f"the DAG run failed (exit {proc.returncode}); log: {log_path}\n" + "\n".join(tail))
-    return staging.run_counts({"dir": str(s.staging_dir / rid)})
-
-
-def _run_id_for(date: datetime) -> str:
-    from pipelines.models import run_id
-
-    start, end = stages.window_for(date, None, None)
-    return run_id("daily", start, end)
+    try:
+        done = transfer.import_database(s.db_path, Path(args.dir), replace=args.replace)
+    except transfer.TransferError as exc:
+        raise CliError(str(exc)) from exc
+    terminal.table(["table", "rows"], done["tables"], title=None)
+    print(f"Imported {sum(n for _, n in done['tables'])} rows in {len(done['tables'])} tables from {args.dir} "
+          f"(schema version {done['schema_version']}, exported by DuckDB {done['duckdb_version']}) into "
+          f"{s.db_path}; snapshot {done['snapshot']}.")
+    if done["created"]:
+        print(f"  not in this schema, created as exported: {', '.join(done['created'])}")
+    if done["migrated"]:
+        print(f"  migrations applied after the load: {', '.join(done['migrated'])}")
+    return 0
 
 
 # ---------------------------------------------------------------- output
@@ -441,7 +482,7 @@ def _parse_date(text: str) -> datetime:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, (CliError, SettingsError)):
+    if isinstance(exc, (CliError, SettingsError, dagrun.DagRunError)):
         return str(exc)
     name = type(exc).__name__
     return f"{name}: {exc}" if not isinstance(exc, OSError) else f"{exc.filename or ''}: {exc.strerror or exc}"

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipelines import queries
+from pipelines import basemap, queries, search
 
 # Colour-blind-safe (Okabe-Ito) so the five lines stay distinguishable for every reader.
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00")
@@ -33,15 +33,16 @@ th { border-bottom: 1px solid #dde2e8; } .ok { color: #1a7f37; } .bad { color: #
 """
 
 
-def build_report(con, day: datetime.date, out: Path, days: int = 14) -> Path:
+def build_report(con, day: datetime.date, out: Path, days: int = 14,
+                 topics: tuple[tuple[str, str], ...] = ()) -> Path:
     """Write the daily digest for one publication day as a single self-contained HTML file.
 
     The page has a header with the day's totals, the daily story counts of the day's five most covered
-    people and organisations, a map of the places mentioned, the day's top quotes and the data-quality
-    outcome of the day's runs. Every section says so when it has no data. Everything taken from the
-    database is HTML-escaped, only http(s) article URLs become links, and the page loads nothing else:
-    it can be mailed or archived as it is. Nothing depends on the clock, so the same database and day
-    always give the same file.
+    people and organisations, a map of the places mentioned, the attention each watched topic got, the
+    day's top quotes and the data-quality outcome of the day's runs. Every section says so when it has
+    no data. Everything taken from the database is HTML-escaped, only http(s) article URLs become links,
+    and the page loads nothing else: it can be mailed or archived as it is. Nothing depends on the clock,
+    so the same database and day always give the same file.
 
     Args:
         con: an open DuckDB connection (read-only is enough) with the Newsmon tables.
@@ -49,6 +50,7 @@ def build_report(con, day: datetime.date, out: Path, days: int = 14) -> Path:
         out: the HTML file to write (parents are created); an existing directory gets
             ``newsmon-report-YYYY-MM-DD.html`` inside it.
         days: how many days, ending on ``day``, the chart and the map cover.
+        topics: (name, search query) pairs, the watchlist's query rules: each gets an attention chart.
 
     Returns:
         The path of the file written.
@@ -65,6 +67,7 @@ def build_report(con, day: datetime.date, out: Path, days: int = 14) -> Path:
         _header(con, day, first),
         _actors_section(con, day, first, days),
         _places_section(con, day, first),
+        _topics_section(con, topics, first, days),
         _quotes_section(con, day),
         _quality_section(con, day),
     ])
@@ -120,6 +123,23 @@ def _places_section(con, day: datetime.date, first: datetime.date) -> str:
     note = (f'<p class="muted">{len(places)} places from {first:%d %b} to {day:%d %b}; circle area follows '
             "the number of stories (hover a circle for its name).</p>")
     return title + note + _world_map(places) + f'<p class="muted">Most mentioned: {listed}{more}.</p></section>'
+
+
+def _topics_section(con, topics: tuple[tuple[str, str], ...], first: datetime.date, days: int) -> str:
+    title = "<section><h2>Topics</h2>"
+    if not topics:
+        return title + _nodata("The watchlist has no rule with a query or keywords.") + "</section>"
+    dates = [first + datetime.timedelta(days=i) for i in range(days)]
+    since = datetime.datetime.combine(first, datetime.time())
+    series = []
+    for name, query in topics[:len(PALETTE)]:
+        rows = {r["period"]: r for r in search.attention(con, query, since, since + datetime.timedelta(days=days))}
+        series.append((f"{name}: {query}", [rows[f"{d:%Y-%m-%d}"]["stories"] if f"{d:%Y-%m-%d}" in rows else 0
+                                            for d in dates]))
+    more = f" (the first {len(PALETTE)} of {len(topics)})" if len(topics) > len(PALETTE) else ""
+    note = ('<p class="muted">Stories per day matching each watched query (a syndicated story counts once), '
+            f"as <code>newsmon search</code> counts them{more}.</p>")
+    return title + note + _line_chart(dates, series) + "</section>"
 
 
 def _quotes_section(con, day: datetime.date) -> str:
@@ -211,23 +231,31 @@ def _world_map(places: list[tuple]) -> str:
     width, height = 900, 450
     most = max(p[4] for p in places)
 
-    def project(lat: float, lon: float) -> tuple[float, float]:  # equirectangular: degrees map linearly
-        return (lon + 180) / 360 * width, (90 - lat) / 180 * height
+    def project(lat: float, lon: float) -> tuple[float, float]:
+        return basemap.project(lat, lon, width, height)  # the outlines' own projection, so circles land on them
 
     out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
-           "<title>Places mentioned, on a longitude/latitude grid</title>"
-           f'<rect width="{width}" height="{height}" fill="#f3f7fb" stroke="#c9d3dd"/>']
-    for lon in range(-150, 180, 30):
-        gx = project(0, lon)[0]
-        colour = "#b8c4d0" if lon == 0 else "#dde5ee"  # the prime meridian and equator orient the reader
-        out.append(f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="0" y2="{height}" stroke="{colour}"/>'
-                   f'<text x="{gx + 3:.1f}" y="{height - 4}" fill="#8a949e">{abs(lon)}°{"EW"[lon < 0] if lon else ""}'
+           "<title>Places mentioned, on a world map of Natural Earth country outlines</title>"
+           f'<rect width="{width}" height="{height}" fill="#e8f0f7" stroke="#c9d3dd"/>']
+    meridians = [(lon, project(0, lon)[0]) for lon in range(-150, 180, 30)]
+    parallels = [(lat, project(lat, 0)[1]) for lat in range(-60, 90, 30)]
+    # Grid lines under the land, so they read as the sea's graticule and do not cross out small countries.
+    for lon, gx in meridians:
+        colour = "#b8c4d0" if lon == 0 else "#d5e0ea"  # the prime meridian and equator orient the reader
+        out.append(f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="0" y2="{height}" stroke="{colour}"/>')
+    for lat, gy in parallels:
+        colour = "#b8c4d0" if lat == 0 else "#d5e0ea"
+        out.append(f'<line x1="0" x2="{width}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="{colour}"/>')
+    # One path per country: the fill is the land, its edge the coastline or border (a hairline, scaled).
+    out.append(f'<g class="land" transform="scale({1 / basemap.GRID:g})" fill="#fbfaf5" stroke="#9aa6b2" '
+               f'stroke-width="{0.6 * basemap.GRID:g}" stroke-linejoin="round" fill-rule="evenodd">')
+    out.extend(f'<path d="{country.path}"/>' for country in basemap.countries(width, height))
+    out.append("</g>")
+    for lon, gx in meridians:
+        out.append(f'<text x="{gx + 3:.1f}" y="{height - 4}" fill="#8a949e">{abs(lon)}°{"EW"[lon < 0] if lon else ""}'
                    "</text>")
-    for lat in range(-60, 90, 30):
-        gy = project(lat, 0)[1]
-        colour = "#b8c4d0" if lat == 0 else "#dde5ee"
-        out.append(f'<line x1="0" x2="{width}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="{colour}"/>'
-                   f'<text x="3" y="{gy - 3:.1f}">{abs(lat)}°{"NS"[lat < 0] if lat else ""}</text>')
+    for lat, gy in parallels:
+        out.append(f'<text x="3" y="{gy - 3:.1f}">{abs(lat)}°{"NS"[lat < 0] if lat else ""}</text>')
     # Biggest first, so a small place near a big one is drawn on top and stays hoverable.
     for name, country, lat, lon, n in sorted(places, key=lambda p: -p[4]):
         cx, cy = project(lat, lon)

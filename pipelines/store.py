@@ -16,8 +16,44 @@ FETCHED_COLUMNS = ["url", "source", "local", "feed_title", "feed_published", "ra
                    "http_status", "fetched_at", "language", "summary_sha256"]
 
 
+# Nothing is fetched at run time: the extensions come from the locked duckdb-ext-* wheels, and DuckDB may
+# neither install nor auto-load one (it would download it from its repository).
+EXTENSIONS = ("fts",)
+OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+           "allow_community_extensions": False}
+
+
 class DatabaseBusy(RuntimeError):
     """Another process holds the DuckDB file."""
+
+
+class DatabaseVersionError(RuntimeError):
+    """The file was written by a DuckDB this one cannot read (2.0 files do not open in 1.4)."""
+
+
+def extension_directory() -> Path:
+    """Where the duckdb-ext-* wheels put their signed files: <site-packages>/duckdb_ext/extensions, laid
+    out as DuckDB's own extension directory (v1.4.4/linux_amd64/fts.duckdb_extension), so `LOAD fts`
+    finds them by name."""
+    import duckdb_ext
+
+    return Path(next(iter(duckdb_ext.__path__))) / "extensions"
+
+
+def offline_config() -> dict:
+    """The connection settings every Newsmon connection uses (README, Stack: DuckDB 1.4 LTS)."""
+    return {**OFFLINE, "extension_directory": str(extension_directory())}
+
+
+def load_extensions(con) -> None:
+    """Load the extensions the schema's macros use, from the installed wheels, by path: so it works on
+    any connection, ours or one opened without offline_config()."""
+    for name in EXTENSIONS:
+        path = next(extension_directory().glob(f"v*/*/{name}.duckdb_extension"), None)
+        if path is None:
+            raise RuntimeError(f"the DuckDB extension {name} is not installed: it comes from the duckdb-ext-{name} "
+                               f"wheel in requirements.lock (`make venv`)")
+        con.execute(f"load '{path}'")
 
 
 def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0):
@@ -30,27 +66,37 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0):
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=offline_config())
             break
         except duckdb.IOException as exc:
+            if "created with an newer version" in str(exc) or "version number" in str(exc):
+                raise DatabaseVersionError(
+                    f"{path}: written by a newer DuckDB than {duckdb.__version__}, which cannot read it. Carry "
+                    f"the data across: `newsmon db export DIR` under that DuckDB, then `newsmon db import DIR` "
+                    f"(README, Upgrading)") from exc
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise DatabaseBusy(f"{path}: database is in use by another process ({exc})") from exc
             time.sleep(0.5)
+    load_extensions(con)
     if not read_only:
         migrate(con)
     return con
 
 
-def migrate(con) -> list[str]:
+def migrate(con, upto: int | None = None) -> list[str]:
     """Apply sql/migrations/NNN_*.sql not yet recorded in schema_version, each in its own transaction,
-    then (re)create every view in sql/views/. Returns the migrations applied."""
+    then (re)create every view in sql/views/. Returns the migrations applied.
+
+    With `upto`, only the migrations numbered up to it are applied and the views are left alone (they may
+    read later columns): `newsmon db import` loads an older export at its own version, then migrates the
+    rest, so later migrations' backfills run on the imported rows."""
     con.execute("create table if not exists schema_version (version integer primary key, name varchar, "
                 "applied_at timestamp default current_timestamp)")
     done = {row[0] for row in con.execute("select version from schema_version").fetchall()}
     applied = []
     for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
         version = int(path.name.split("_", 1)[0])
-        if version in done:
+        if version in done or (upto is not None and version > upto):
             continue
         con.begin()
         try:
@@ -61,7 +107,18 @@ def migrate(con) -> list[str]:
             con.rollback()
             raise
         applied.append(path.stem)
-    _create_views(con, sorted((SQL_DIR / "views").glob("*.sql")))
+    if upto is None:
+        load_extensions(con)  # the macros use fts's stemmer
+        for path in sorted((SQL_DIR / "macros").glob("*.sql")):
+            con.execute(path.read_text(encoding="utf-8"))
+        _create_views(con, sorted((SQL_DIR / "views").glob("*.sql")))
+        con.begin()
+        try:
+            repair_search(con)
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
     return applied
 
 
@@ -112,6 +169,7 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
     import pandas as pd
 
     run_id = run["run_id"]
+    frames = {name: _typed(df) for name, df in frames.items()}
     articles = frames["articles"]
     entities = frames["entities"]
     con.begin()
@@ -160,6 +218,15 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
         con.rollback()
         raise
     return {"articles": len(articles), "entities": len(entities), "alerts": len(alerts)}
+
+
+def _typed(df):
+    """The frame with its all-null object and float columns (every such column of an empty frame, as
+    staging's Parquet gives it back) as strings. DuckDB 1.4 takes such a column for a number, and a join
+    of an empty `run_mentions` with the run's articles then fails to cast their ids to it; a null string
+    casts to any column type."""
+    untyped = [c for c in df.columns if df[c].dtype in (object, "float64") and df[c].isna().all()]
+    return df.astype({c: "string" for c in untyped}) if untyped else df
 
 
 def _replace_content(con, run_id: str, frames: dict) -> None:
@@ -219,6 +286,7 @@ def _replace_content(con, run_id: str, frames: dict) -> None:
     touched = {r[0] for r in con.execute("select distinct entity_id from delta_mentions").fetchall()}
     _refresh_entities(con, sorted(touched | set(entities["entity_id"])))
     con.execute("drop table delta_mentions")
+    repair_search(con, (run_id,))
 
 
 def _drop_articles(con, article_ids: list[str]) -> None:
@@ -261,6 +329,30 @@ def _apply_deltas(con) -> None:
         # Only a replacement can bring a count to zero.
         con.execute("delete from entity_forms where mentions <= 0")
         con.execute("delete from entity_daily where mentions <= 0")
+
+
+def repair_search(con, runs: tuple[str, ...] = ()) -> list[str]:
+    """Index for search these runs, and every run whose indexed article count differs from what it holds
+    now: runs from before the index existed, and runs that lost articles to a rerun or a reprocess. Call
+    inside the load's transaction, so the index changes exactly when the articles do.
+
+    Returns:
+        The runs indexed again.
+    """
+    stale = sorted(set(runs) | {r[0] for r in con.execute("""
+        select coalesce(a.run_id, s.run_id)
+        from (select run_id, count(*) as n from articles group by run_id) as a
+        full join search_runs as s using (run_id)
+        where a.n is distinct from s.articles""").fetchall()})
+    if stale:
+        params = {"runs": stale}
+        for table in ("search_postings", "search_runs"):
+            con.execute(f"delete from {table} where run_id in (select unnest($runs::varchar[]))", params)
+        con.execute("insert into search_postings select * from search_index_rows($runs)", params)
+        con.execute("""insert into search_runs
+                       select run_id, count(*) from articles
+                       where run_id in (select unnest($runs::varchar[])) group by run_id""", params)
+    return stale
 
 
 def refresh_entity_daily(con, days: list) -> None:

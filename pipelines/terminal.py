@@ -3,6 +3,7 @@ gate line. Every cell is database text from scraped pages, printed as text, neve
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 import time
@@ -99,3 +100,31 @@ def printable(value) -> str:
     retitle the window or write the clipboard of the terminal it is printed on."""
     return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" and c not in "\t\n" else c
                    for c in str(value))
+
+
+def search_report(found: dict, form: str) -> None:
+    """What `newsmon search` prints: attention per period with a sparkline, top sources, best stories;
+    or the attention rows as CSV, or everything as JSON."""
+    rows = found["attention"]
+    if form == "csv":
+        out = csv.DictWriter(sys.stdout, ["period", "stories", "all_stories", "share"], lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+        return
+    if form == "json":
+        print(json.dumps(found, default=str, ensure_ascii=False, indent=2))
+        return
+    hits = sum(r["stories"] for r in rows)
+    everything = sum(r["all_stories"] for r in rows)
+    share = f"{hits / everything:.1%}" if everything else "0%"
+    print(f"{found['query']}: {hits} of {everything} stories ({share}), {found['from']} to {found['to']}, "
+          f"per {found['by']}")
+    if found["by"] in ("day", "week"):
+        print(sparkline([r["stories"] for r in rows]))
+    table([found["by"], "stories", "all stories", "share"],
+          [(r["period"], r["stories"], r["all_stories"], f"{r['share']:.2%}") for r in rows
+           if found["by"] in ("day", "week") or r["stories"]], title="Attention")
+    table(["source", "stories"], [(r["source"], r["stories"]) for r in found["sources"]], title="Top sources")
+    table(["published", "source", "title", "score", "snippet", "url"],
+          [(f"{r['published_at']:%Y-%m-%d}" if r["published_at"] else "", r["source"], r["title"], r["score"],
+            r["snippet"], r["url"]) for r in found["stories"]], title="Best-ranked stories")

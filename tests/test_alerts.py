@@ -6,7 +6,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from pipelines import alerts, channels, store
+from pipelines import alerts, channels, search, store
 from pipelines.models import entity_id, stable_id
 
 DAY = datetime(2026, 11, 24)
@@ -252,5 +252,5 @@ def test_the_example_watchlist_is_valid():
 
 def test_a_snippet_marks_only_the_match_even_in_text_quoted_with_guillemets():
     text = "Il a dit « non » à Paris hier, « jamais »."
-    snip = alerts.snippet(text, text.index("Paris"), text.index("Paris") + 5)
+    snip = search.snippet(text, text.index("Paris"), text.index("Paris") + 5)
     assert snip.count("«") == 1 and snip.count("»") == 1 and "«Paris»" in snip and "‹ non ›" in snip

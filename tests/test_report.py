@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime
+import gzip
+import importlib.metadata
 import json
 import os
 import re
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import store
+from pipelines import basemap, store
 from pipelines.report import build_report
 from tests.conftest import debian_tool
 
@@ -149,7 +151,62 @@ def test_an_empty_database_still_gives_a_report(tmp_path):
     page = _report(tmp_path / "n.duckdb", out)
     assert out.exists() and "Newsmon daily digest: Tuesday 24 November 2026" in page
     assert re.search(r"<b>0</b>stories", page)
-    assert page.count("No data.") == 4 and "<svg" not in page
+    assert page.count("No data.") == 5 and "<svg" not in page
+    assert "The watchlist has no rule with a query or keywords." in page
+
+
+def _subpaths(d: str) -> list[list[tuple[int, int]]]:
+    """The rings of a country path as basemap writes them (absolute M, relative l steps, z), in grid units."""
+    rings = []
+    for start, steps in re.findall(r"M(-?\d+ -?\d+)(?:l([-\d ]*))?z", d):
+        x, y = map(int, start.split())
+        ring = [(x, y)]
+        numbers = [int(n) for n in re.findall(r"-?\d+", steps)]
+        for dx, dy in zip(numbers[::2], numbers[1::2], strict=True):
+            x, y = x + dx, y + dy
+            ring.append((x, y))
+        rings.append(ring)
+    assert "".join(f"M{r[0][0]} {r[0][1]}" for r in rings) == "".join(re.findall(r"M-?\d+ -?\d+", d))
+    return rings
+
+
+def test_map_draws_natural_earth_countries_beneath_the_places(db, tmp_path):
+    svg = re.findall(r"<svg.*?</svg>", _report(db, tmp_path / "report.html"), re.S)[1]
+    ne = importlib.metadata.distribution(basemap.DISTRIBUTION)
+    polygons, metadata = (json.loads(gzip.decompress(ne.locate_file(f).read_bytes()))
+                          for f in (basemap.POLYGONS, basemap.METADATA))
+    names = {v["name"]: k for k, v in metadata.items()}
+
+    land = re.search(r'<g class="land" transform="scale\(0.5\)"[^>]*>(.*?)</g>', svg, re.S)
+    paths = re.findall(r'<path d="([^"]+)"/>', land.group(1))
+    # Every country of the package's file is drawn, once, in the file's order; none is empty.
+    assert len(paths) == len(polygons) == 258 and all(_subpaths(d) for d in paths)
+    assert svg.index('<g class="land"') < svg.index("<circle")  # the places are drawn on top
+    assert "http" not in svg.lower()
+
+    def drawn_box(country: str) -> tuple[float, float, float, float]:
+        points = [p for ring in _subpaths(paths[list(polygons).index(names[country])]) for p in ring]
+        xs, ys = [x / basemap.GRID for x, _ in points], [y / basemap.GRID for _, y in points]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def circle(title: str) -> tuple[float, float]:
+        cx, cy = re.search(rf'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>{re.escape(title)}', svg).groups()
+        return float(cx), float(cy)
+
+    # Kenya as drawn matches Natural Earth's own coordinates, projected here independently, within a
+    # pixel; and the circle for Nairobi (KE) lies inside Kenya's box, Kyiv's inside Ukraine's, not swapped.
+    kenya = polygons[names["Kenya"]]
+    lats, lons = zip(*(p for ring in kenya.get("exteriors") or [kenya["exterior"]] for p in ring), strict=True)
+    expected = ((min(lons) + 180) * 2.5, (90 - max(lats)) * 2.5, (max(lons) + 180) * 2.5, (90 - min(lats)) * 2.5)
+    assert all(abs(a - b) <= 1 for a, b in zip(drawn_box("Kenya"), expected, strict=True))
+    for place, country, other in [("Nairobi (KE)", "Kenya", "Ukraine"), ("Kyiv (UA)", "Ukraine", "Kenya")]:
+        cx, cy = circle(place)
+        x0, y0, x1, y1 = drawn_box(country)
+        assert x0 < cx < x1 and y0 < cy < y1, (place, country)
+        x0, y0, x1, y1 = drawn_box(other)
+        assert not (x0 < cx < x1 and y0 < cy < y1), (place, other)
+    # Read and thinned once per process: a second digest reuses the same outlines.
+    assert basemap.countries(900, 450) is basemap.countries(900, 450)
 
 
 # ---------------------------------------------------------------- headless Chromium over the DevTools protocol
@@ -312,3 +369,23 @@ def test_the_browser_check_catches_requests_and_errors(browser, tmp_path):
     assert any(p.startswith("request: http://127.0.0.1:9/x.png") for p in problems)
     assert any(p.startswith("console error") for p in problems)
     assert any(p.startswith("exception") for p in problems)
+
+
+def test_topics_chart_the_stories_each_watched_query_matched_per_day(db, tmp_path):
+    # The fixture wrote its articles behind the loads' back: opening the file for writing indexes them.
+    store.connect(db).close()
+    con = store.connect(db, read_only=True)
+    try:
+        page = build_report(con, DAY, tmp_path / "t.html", topics=(("harbour", "port OR shipping"),
+                                                                    ("nothing", "zeppelin"))).read_text()
+    finally:
+        con.close()
+    section = page.split("<h2>Topics</h2>", 1)[1].split("</section>", 1)[0]
+    assert "harbour: port OR shipping" in section and "nothing: zeppelin" in section
+    # Per day, a syndicated copy once: on DAY a2 and a3 (a3copy is a3's copy), nothing on the days before.
+    lines = re.findall(r'<polyline[^>]*points="([^"]+)"', section)
+    assert len(lines) == 2
+    ys = [[float(p.split(",")[1]) for p in line.split()] for line in lines]
+    assert ys[0][-1] < ys[0][0] and len(set(ys[0][:-1])) == 1  # rises on the last day only
+    assert len(set(ys[1])) == 1                                 # the query that matches nothing stays flat
+

@@ -155,3 +155,25 @@ def test_the_snapshot_is_readable_while_the_writer_holds_the_database_and_replac
     fresh = duckdb.connect(str(snap), read_only=True)
     assert fresh.execute(count).fetchone()[0] == 2
     assert fresh.execute("select count(*) from entity_forms").fetchone()[0] == 1
+
+
+def test_a_run_without_mentions_loads_its_alerts_whatever_types_its_empty_frames_have(tmp_path):
+    # Staging gives an empty frame back from Parquet with null-typed (object or float) columns; DuckDB 1.4
+    # took them for numbers and the alerts' join of mentions with articles failed to cast the ids.
+    from datetime import datetime
+
+    from pipelines import alerts
+
+    now = datetime(2026, 11, 25)
+    con = store.connect(tmp_path / "n.duckdb")
+    store.load_run(con, RUN, frames(), [], [])  # an entity to join with
+    empty = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in [
+        ("mention_id", "float64"), ("article_id", "float64"), ("entity_id", object), ("surface", object),
+        ("form", object), ("start_char", "float64"), ("end_char", "float64"), ("sentence_index", "float64"),
+        ("label", object)]})
+    f = frames(text="A city is a city.")
+    f["mentions"] = empty
+    (tmp_path / "w.yaml").write_text("rules:\n  - {id: city, keywords: [city]}\n  - {id: kyiv, name: Kyiv}\n")
+    watchlist = alerts.load_watchlist(tmp_path / "w.yaml")
+    store.load_run(con, RUN, f, [], [], alert_rows_fn=lambda c: alerts.evaluate(c, watchlist, "r1", now, None))
+    assert con.execute("select rule_id, article_id from alerts").fetchall() == [("city", "a1")]

@@ -212,7 +212,7 @@ def test_digest_html_shows_every_database_text_literally(tmp_path):
         con.close()
     allowed = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "div", "b",
                "section", "svg", "line", "text", "polyline", "circle", "rect", "blockquote", "footer", "cite",
-               "a", "span", "table", "tr", "th", "td"}
+               "a", "span", "table", "tr", "th", "td", "g", "path", "code"}
     m = assert_inert(page, allowed)
     shown = "".join(m.text)
     assert SPEAKER in shown and "we will not back down" in shown and PLACE in shown
@@ -261,6 +261,9 @@ SPLICED = {
     ("store.py", "path.read_text(encoding='utf-8')"): "view bodies: sql/views/*.sql in the repository",
     ("store.py", "failed[0].stem"): "as path.stem",
     ("store.py", "failed[0].read_text(encoding='utf-8')"): "as path.read_text",
+    ("transfer.py", "_ident(name)"): "a table name (the catalog's or a manifest's) quoted as an identifier",
+    ("transfer.py", "_ident(n)"): "as _ident(name)",
+    ("transfer.py", "cols"): "column names, each quoted as an identifier by _ident",
 }
 
 

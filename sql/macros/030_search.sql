@@ -1,0 +1,177 @@
+-- Search over the articles, through the index the loads keep (search_postings, pipelines/search.py).
+
+-- What the index holds for one article field: `text` is the title and the text together.
+create or replace macro search_field(title, text, field) as
+    case field when 'title' then coalesce(title, '') else concat_ws(' ', title, text) end;
+
+-- The index rows of some runs' articles: one per run, field and word, with the articles that hold the
+-- word and how often (lists in article order). Runs and words, not articles, make the rows, so a query
+-- reads a few thousand rows a run for its words, and a daily load writes only its own rows.
+create or replace macro search_index_rows(run_ids) as table
+    with
+    docs as (
+        select run_id, article_id, title, text
+        from articles
+        where run_id in (select unnest(run_ids::varchar[]))
+    ),
+    words as (
+        select run_id, article_id, f.field, unnest(search_words(search_field(title, text, f.field))) as term
+        from docs, (values ('text'), ('title')) as f(field)
+    ),
+    counted as (
+        select run_id, field, term, article_id, count(*)::integer as n
+        from words
+        group by all
+    )
+    select run_id, field, term, list(article_id order by article_id) as article_ids,
+           list(n order by article_id) as counts
+    from counted
+    group by all
+    order by run_id, field, term;
+
+-- search(q): the articles matching query q (the language is in 020_search_query.sql), with a BM25 score
+-- (k1 1.2, b 0.75) over the query's words. Optional: since/until bound published_at, in_run limits the
+-- search to one run's articles (what a watchlist rule reads inside a load). A syntax error raises, naming
+-- its position. Joinable with every table on article_id:
+--     select a.title, s.score from search('"port strike" NOT football') as s join articles as a using (article_id)
+create or replace macro search(q, since := null, until := null, in_run := null) as table
+    with
+    plan as (
+        select case when p.error is not null then error('position ' || p.position || ': ' || p.error) end as failed,
+               p.leaves as leaves, p.truth as truth
+        from (select search_plan(q) as p)
+    ),
+    leaves as (
+        select unnest(leaves) as leaf, unnest(range(len(leaves))) as bit from plan
+    ),
+    scope as (
+        select article_id, run_id, source, language, title, text, word_count
+        from articles
+        where (since is null or published_at >= since) and (until is null or published_at < until)
+          and (in_run is null or articles.run_id = in_run)
+    ),
+    wanted as (
+        select bit, leaf.field as field, leaf.kind as kind, leaf.words as words, leaf.value as value,
+               unnest(coalesce(leaf.words, [null])) as term
+        from leaves
+        where leaf.kind in ('words', 'prefix')
+    ),
+    -- The index rows of the leaves' words (an equality join) and prefixes (a scan, only for a prefix).
+    matched_rows as (
+        select w.bit, w.kind, w.words, p.*
+        from search_postings as p
+        inner join wanted as w on p.field = w.field and p.term = w.term
+        where w.kind = 'words' and (in_run is null or p.run_id = in_run)
+        union all
+        select w.bit, w.kind, w.words, p.*
+        from search_postings as p
+        inner join wanted as w on p.field = w.field and starts_with(p.term, w.value)
+        where w.kind = 'prefix' and (in_run is null or p.run_id = in_run)
+    ),
+    frequencies as (
+        select bit, field, term, sum(len(article_ids)) as df
+        from matched_rows
+        group by bit, field, term
+    ),
+    postings as (
+        select m.bit, m.kind, m.words, m.term, m.run_id, m.field, f.df,
+               unnest(m.article_ids) as article_id, unnest(m.counts) as tf
+        from matched_rows as m
+        inner join frequencies as f using (bit, field, term)
+    ),
+    -- A posting counts only while its run still holds the article (a rerun or reprocess moves articles).
+    live as (
+        select p.*, s.word_count
+        from postings as p
+        inner join scope as s on s.article_id = p.article_id and s.run_id = p.run_id
+    ),
+    leaf_hits as (
+        select bit, article_id, kind, words, field, sum(tf) as tf, max(df) as df,
+               any_value(word_count) as word_count, count(distinct term) as found
+        from live
+        group by bit, article_id, kind, words, field
+    ),
+    -- A phrase: its words in that order (stopwords skipped), checked on the articles that hold them all.
+    word_hits as (
+        select bit, article_id, tf, df, word_count
+        from leaf_hits
+        where kind = 'prefix' or len(words) = 1
+        union all
+        select h.bit, h.article_id, h.tf, h.df, h.word_count
+        from leaf_hits as h
+        inner join scope as s using (article_id)
+        where h.kind = 'words' and len(h.words) > 1 and h.found = len(list_distinct(h.words))
+          and contains(' ' || array_to_string(search_words(search_field(s.title, s.text, h.field)), ' ') || ' ',
+                       ' ' || array_to_string(h.words, ' ') || ' ')
+    ),
+    field_hits as (
+        select l.bit, s.article_id
+        from leaves as l
+        inner join scope as s
+            on (l.leaf.kind = 'source' and (lower(s.source) = l.leaf.value or lower(s.source) like '%.' || l.leaf.value))
+            or (l.leaf.kind = 'lang' and lower(s.language) = l.leaf.value)
+    ),
+    stats as (
+        select count(*) as n, avg(word_count) as avg_words from scope
+    ),
+    scored as (
+        select bit, article_id,
+               ln(1 + (stats.n - df + 0.5) / (df + 0.5)) * tf * 2.2
+                 / (tf + 1.2 * (0.25 + 0.75 * coalesce(word_count, 0) / greatest(stats.avg_words, 1))) as score
+        from word_hits, stats
+        union all
+        select bit, article_id, 0.0 from field_hits
+    ),
+    masks as (
+        select article_id, bit_or(1 << bit) as mask, sum(score) as score
+        from scored
+        group by article_id
+    )
+    select m.article_id, m.score
+    from masks as m, plan
+    where plan.failed is null and plan.truth[m.mask + 1]
+    union all
+    -- A query that matches an article with none of its leaves (NOT football) also matches all the rest.
+    select s.article_id, 0.0
+    from scope as s, plan
+    where plan.failed is null and plan.truth[1] and s.article_id not in (select article_id from masks);
+
+-- search_attention(q, since, until, per): Media Cloud's normalised attention. Per period (per 'day',
+-- 'week', 'source', 'language' or 'country', a country the story names through its places), the stories
+-- that match and all stories, a syndicated story counted once, and the share that matched.
+create or replace macro search_attention(q, since, until, per := 'day') as table
+    with
+    matched as (
+        select article_id from search(q, since := since, until := until)
+    ),
+    copies as (
+        select a.article_id, coalesce(a.duplicate_of, a.article_id) as story_id, a.published_at, a.source,
+               a.language, m.article_id is not null as hit
+        from articles as a
+        left join matched as m using (article_id)
+        where a.published_at >= since and a.published_at < until
+    ),
+    keyed as (
+        select story_id, hit, case per
+            when 'day' then strftime(published_at, '%Y-%m-%d')
+            when 'week' then strftime(date_trunc('week', published_at), '%G-W%V')
+            when 'source' then source
+            when 'language' then coalesce(language, 'und')
+        end as period
+        from copies
+        where per in ('day', 'week', 'source', 'language')
+        union all
+        select distinct c.story_id, c.hit, e.country_code
+        from copies as c
+        inner join mentions as mn using (article_id)
+        inner join entities as e using (entity_id)
+        where per = 'country' and e.type = 'LOCATION' and e.country_code is not null
+        union all
+        select null, false, error('search_attention: per must be day, week, source, language or country')
+        where per not in ('day', 'week', 'source', 'language', 'country')
+    )
+    select period, count(distinct story_id) filter (where hit) as stories, count(distinct story_id) as all_stories,
+           round(count(distinct story_id) filter (where hit) / count(distinct story_id), 4) as share
+    from keyed
+    group by period
+    order by period;
