@@ -39,12 +39,12 @@ EVERYTHING = CONTENT + ("fetch_log", "dq_results", "alerts", "runs")
 CHILD = """
 import sys
 from datetime import datetime, timedelta
-from pipelines import run
+from pipelines import run, runs
 from pipelines.settings import Settings
 day = datetime.fromisoformat(sys.argv[1])
 s = Settings.from_env()
 print("started", flush=True)
-run.run_all(s, run.new_run(s, "daily", day, day + timedelta(days=1)), logical_date=day)
+run.run_all(s, runs.new_run(s, "daily", day, day + timedelta(days=1)), logical_date=day)
 """
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.pipeline import pages as news_pages  # noqa: E402
-from pipelines import run  # noqa: E402
+from pipelines import run, runs  # noqa: E402
 
 try:
     from pipelines.staging import write_rows  # noqa: E402
@@ -89,7 +89,7 @@ def one_arm(settings: Settings, counter, urls: list[str]) -> dict:
     with counter.get_lock():
         for i in range(len(counter)):
             counter[i] = 0
-    ref = run.new_run(settings, "ingest", scope=f"fetch benchmark {time.monotonic_ns()}")
+    ref = runs.new_run(settings, "ingest", scope=f"fetch benchmark {time.monotonic_ns()}")
     write_rows(ref, "candidates", [asdict(Candidate(u, "bench", local=True)) for u in urls])
     started = time.perf_counter()
     counts = run.fetch_stage(settings, ref)

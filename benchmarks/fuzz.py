@@ -11,7 +11,7 @@ table.
 
 Outcomes: `result` (an article, or feed entries), `reason` (ExtractionError, a LogRecord, SitemapError,
 FetchError: what fetch_log would record), `crash` (any other exception escaped: a bug), `hang`.
-Articles go through run._extract_one with the body stored in a raw folder, as the extract stage does.
+Articles go through stages.extract.extract_one with the body stored in a raw folder, as the extract stage does.
 """
 
 from __future__ import annotations
@@ -311,13 +311,14 @@ class Harness:
             return "crash", f"{type(exc).__name__}: {str(exc)[:200]}"
 
     def _article(self, body: bytes, kind: str) -> tuple[str, str]:
-        from pipelines import fetch, run
+        from pipelines import fetch
         from pipelines.models import LogRecord
+        from pipelines.stages import extract as extract_stage
 
         digest = fetch.store_raw(self.settings.raw_dir, body)
         f = {"url": "https://news.example/2026/11/24/story", "source": "fuzz", "kind": kind, "raw_sha256": digest,
              "feed_published": None, "charset": None, "fetched_at": "2026-11-24T10:00:00"}
-        row = run._extract_one((self.settings, {"run_id": "fuzz"}, f))
+        row = extract_stage.extract_one((self.settings, {"run_id": "fuzz"}, f))
         if isinstance(row, LogRecord):
             return "reason", row.reason
         return "result", f"{row['word_count']} words"

@@ -99,15 +99,15 @@ def predict(system: str, lang: str, text: str, models: dict) -> list[tuple[int, 
     doc = models["en"](text)
     spans = [(e.start_char, e.end_char, EN[e.label_]) for e in doc.ents if e.label_ in EN]
     if system == "en+gaz":
-        from pipelines import names
+        from pipelines import nameplaces, nametext, namewords
 
-        w = names.words(lang)
+        w = namewords.words(lang)
         retyped = []
         for s, e, t in spans:
             surface = text[s:e]
-            if names._is_place(surface, w):
+            if nameplaces.is_place_name(surface, w):
                 t = "LOC"
-            elif any(w.org_word(x) for x in surface.split()) or names.ACRONYM.match(surface):
+            elif any(w.org_word(x) for x in surface.split()) or nametext.ACRONYM.match(surface):
                 t = "ORG"
             retyped.append((s, e, t))
         spans = retyped

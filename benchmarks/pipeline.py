@@ -41,8 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # Imported before anything loads numpy: the package sets one BLAS thread per process, so the NER
 # ceiling's workers (forked from this process) and the naive baseline run as our workers do, and the
 # comparison is of the pipelines, not of a thread setting.
-from pipelines import fetch, run, staging  # noqa: E402
+from pipelines import fetch, run, runs, staging  # noqa: E402
+from pipelines import workers as processes  # noqa: E402
+from pipelines.models import run_id  # noqa: E402
 from pipelines.settings import REPO_ROOT, Settings  # noqa: E402
+from pipelines.stages import analyse as analyse_stage  # noqa: E402
 
 SHARED = REPO_ROOT.parent / "shared"
 SOURCES = [
@@ -123,7 +126,7 @@ def ours(s: Settings, bodies: list[bytes], repeat: int) -> dict:
         took[name] += stage_counts["seconds"]
 
     for r in range(repeat):
-        ref = run.new_run(s, "ingest", scope=f"bench-{r}")
+        ref = runs.new_run(s, "ingest", scope=f"bench-{r}")
         rows = [{"url": f"https://bench{r}.example/{i}", "source": f"bench{i % 50}", "local": False,
                  "feed_title": None, "feed_published": None, "raw_sha256": fetch.store_raw(s.raw_dir, b),
                  "kind": "html", "http_status": 200, "fetched_at": "2026-11-25T00:00:00"}
@@ -185,10 +188,10 @@ def bare_ner(texts: list[str], model: str, workers: int) -> float:
     """NER alone laid out as our analyse stage lays out its work (chunks of texts to spawned worker
     processes that load the model once), with nothing sent back: what the ceiling would be without
     nlp.pipe's cost of shipping every Doc back to the main process."""
-    size = run.ANALYSE_CHUNK
+    size = analyse_stage.ANALYSE_CHUNK
     chunks = [(model, texts[i:i + size]) for i in range(0, len(texts), size)]
     t = time.perf_counter()
-    run._parallel(_ner_chunk, chunks, workers, minimum=1, chunksize=1)
+    processes.parallel(_ner_chunk, chunks, workers, minimum=1, chunksize=1)
     return time.perf_counter() - t
 
 
@@ -224,7 +227,7 @@ def main() -> None:
             result = ours(s, bodies, args.repeat)
         import pandas as pd
 
-        ref = {"dir": str(s.staging_dir / run.run_id("ingest", None, None, f"bench-{args.repeat - 1}"))}
+        ref = {"dir": str(s.staging_dir / run_id("ingest", None, None, f"bench-{args.repeat - 1}"))}
         arts = pd.read_parquet(Path(ref["dir"]) / "articles.parquet")
         wanted = {x.strip() for x in args.nlp_languages.split(",")}
         nlp_texts = [t for t, lang in zip(arts["text"], arts["language"], strict=True)

@@ -39,8 +39,8 @@ def newsmon_alerts():
     def deliver_alerts(triggering_asset_events=None) -> dict:
         from datetime import datetime
 
-        from pipelines import run
         from pipelines.settings import Settings
+        from pipelines.stages import deliver
 
         events = list((triggering_asset_events or {}).get(DUCKDB, []))
         # The logical time of the load that triggered us (its window's end), never the wall clock.
@@ -50,7 +50,7 @@ def newsmon_alerts():
             smtp = BaseHook.get_connection("newsmon_smtp").get_uri()
         except Exception:  # no such connection: channels fall back to NEWSMON_SMTP_URL
             smtp = None
-        return run.deliver_alerts(Settings.from_env(), now, smtp)
+        return deliver.deliver_alerts(Settings.from_env(), now, smtp)
 
     deliver_alerts()
 

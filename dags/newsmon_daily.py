@@ -59,69 +59,69 @@ SETTINGS = Settings.from_env()  # light: paths and numbers, no connections
 def newsmon_daily():
     @task
     def start(logical_date=None, data_interval_start=None, data_interval_end=None) -> dict:
-        from pipelines import run
+        from pipelines import runs
 
-        begin, end = run.window_for(logical_date, data_interval_start, data_interval_end)
-        return run.new_run(_settings(), "daily", begin, end)
+        begin, end = runs.window_for(logical_date, data_interval_start, data_interval_end)
+        return runs.new_run(_settings(), "daily", begin, end)
 
     @task
     def discover(ref: dict) -> list[int]:
         """Find the window's candidates; return the batches the mapped tasks fan out over."""
-        from pipelines import run
+        from pipelines.stages import discover
 
         s = _settings()
-        run.discover(s, ref)
-        return run.parts(s, ref)
+        discover.discover(s, ref)
+        return discover.parts(s, ref)
 
     # One fetch batch at a time across the deployment: each batch spreads over many hosts with its own
     # threads, and the per-host delay and connection cap hold only within one process.
     @task(max_active_tis_per_dag=1)
     def fetch(ref: dict, part: int) -> int:
-        from pipelines import run
+        from pipelines.stages import fetch
 
-        run.fetch_stage(_settings(), ref, part)
+        fetch.fetch_stage(_settings(), ref, part)
         return part
 
     @task
     def extract(ref: dict, part: int) -> int:
-        from pipelines import run
+        from pipelines.stages import extract
 
-        run.extract_stage(_settings(), ref, part)
+        extract.extract_stage(_settings(), ref, part)
         return part
 
     @task
     def dedupe(ref: dict) -> dict:
-        from pipelines import run
+        from pipelines.stages import dedupe
 
-        return run.dedupe_stage(_settings(), ref)
+        return dedupe.dedupe_stage(_settings(), ref)
 
     @task
     def analyse(ref: dict, part: int) -> int:
-        from pipelines import run
+        from pipelines.stages import analyse
 
-        run.analyse(_settings(), ref, part)
+        analyse.analyse(_settings(), ref, part)
         return part
 
     @task
     def check(ref: dict) -> dict:
-        from pipelines import run
+        from pipelines.stages import check
 
-        return run.check(_settings(), ref)
+        return check.check(_settings(), ref)
 
     @task(outlets=[DUCKDB], pool=DUCKDB_POOL)
     def load(ref: dict, logical_date=None, outlet_events=None) -> dict:
-        from pipelines import run
+        from pipelines.stages import load
 
-        counts = run.load(_settings(), ref, logical_date)
+        counts = load.load(_settings(), ref, logical_date)
         # newsmon_alerts reads the window from the event, so its retries are timed like this run.
         outlet_events[DUCKDB].extra = {"run_id": ref["run_id"], "window_end": ref["window_end"]}
         return counts
 
     @task(pool=DUCKDB_POOL)
     def deliver(ref: dict) -> dict:
-        from pipelines import run
+        from pipelines.stages import deliver
 
-        return run.deliver(_settings(), ref, _smtp_uri())
+        return deliver.deliver(_settings(), ref, _smtp_uri())
 
     ref = start()
     parts = discover(ref)

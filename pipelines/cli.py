@@ -9,8 +9,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipelines import alerts, dagrun, quality, queries, search, store, terminal
-from pipelines import run as stages
+from pipelines import alerts, dagrun, quality, quarantine, queries, runs, search, store, terminal
+from pipelines import run as pipeline
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
 
@@ -45,78 +45,72 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="newsmon", description=__doc__)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
-    def live_option(sp):
-        sp.add_argument("--live", action="store_true",
-                        help="read the live database instead of the snapshot published after the last run "
-                             "(the live file is locked while the pipeline writes)")
+    def command(parent, name: str, func, help: str, description: str, live: bool = False):
+        """A subcommand calling func, with --db (every command) and --live (those that read)."""
+        sp = parent.add_parser(name, help=help, description=description)
+        if live:
+            sp.add_argument("--live", action="store_true",
+                            help="read the live database instead of the snapshot published after the last run "
+                                 "(the live file is locked while the pipeline writes)")
+        sp.add_argument("--db", metavar="FILE", help="DuckDB file (default: $NEWSMON_DB, else data/newsmon.duckdb)")
+        sp.set_defaults(func=func)
+        return sp
 
-    def db_option(sp):
-        sp.add_argument("--db", metavar="FILE",
-                        help="DuckDB file (default: $NEWSMON_DB, else data/newsmon.duckdb)")
-
-    sp = sub.add_parser("ingest", help="run every stage on local files, folders or URLs, without Airflow",
-                        description="Run discover..deliver on local files (.html/.htm/.txt/.json; folders "
-                                    "recursively) or http(s) URLs and load the result. Ingesting the same "
-                                    "input twice changes nothing.")
+    sp = command(sub, "ingest", cmd_ingest,
+                 help="run every stage on local files, folders or URLs, without Airflow",
+                 description="Run discover..deliver on local files (.html/.htm/.txt/.json; folders "
+                             "recursively) or http(s) URLs and load the result. Ingesting the same "
+                             "input twice changes nothing.")
     sp.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
-    db_option(sp)
-    sp.set_defaults(func=cmd_ingest)
 
-    sp = sub.add_parser("run", help="run the newsmon_daily DAG for one logical date (Airflow dag.test)",
-                        description="Run the DAG newsmon_daily in this process for a logical date, with "
-                                    "Airflow's SQLite metadata under data/airflow/, and print a summary.")
+    sp = command(sub, "run", cmd_run,
+                 help="run the newsmon_daily DAG for one logical date (Airflow dag.test)",
+                 description="Run the DAG newsmon_daily in this process for a logical date, with "
+                             "Airflow's SQLite metadata under data/airflow/, and print a summary.")
     sp.add_argument("--date", required=True, help="logical date, YYYY-MM-DD")
-    db_option(sp)
-    sp.set_defaults(func=cmd_run)
 
-    sp = sub.add_parser("reprocess", help="rebuild the runs of a date range from the stored pages, without refetching",
-                        description="Re-derive articles, entities, claims, checks and alerts of every run whose "
-                                    "window starts between --from and --to (inclusive) from what those runs "
-                                    "fetched (kept compressed under data/raw/), replacing their rows. Use it "
-                                    "after upgrading the extractor, the model, the aliases or the suites.")
+    sp = command(sub, "reprocess", cmd_reprocess,
+                 help="rebuild the runs of a date range from the stored pages, without refetching",
+                 description="Re-derive articles, entities, claims, checks and alerts of every run whose "
+                             "window starts between --from and --to (inclusive) from what those runs "
+                             "fetched (kept compressed under data/raw/), replacing their rows. Use it "
+                             "after upgrading the extractor, the model, the aliases or the suites.")
     sp.add_argument("--from", dest="date_from", required=True, metavar="D1", help="first date, YYYY-MM-DD")
     sp.add_argument("--to", dest="date_to", required=True, metavar="D2", help="last date, YYYY-MM-DD")
-    db_option(sp)
-    sp.set_defaults(func=cmd_reprocess)
 
-    sp = sub.add_parser("sql", help="run a SQL statement against the database and print a table",
-                        description="Run one SQL statement (read-only) and print the result as a table.")
+    sp = command(sub, "sql", cmd_sql,
+                 help="run a SQL statement against the database and print a table",
+                 description="Run one SQL statement (read-only) and print the result as a table.", live=True)
     sp.add_argument("query")
     sp.add_argument("--max-rows", type=int, default=100, help="rows to print at most (default 100)")
-    live_option(sp)
-    db_option(sp)
-    sp.set_defaults(func=cmd_sql)
 
-    sp = sub.add_parser("trends", help="top and rising actors and places, with sparklines",
-                        description="Top entities by stories (a syndicated story counts once) over a date or "
-                                    "a range, with a daily sparkline, and the entities rising on the last day "
-                                    "against their previous 14 days.")
+    sp = command(sub, "trends", cmd_trends,
+                 help="top and rising actors and places, with sparklines",
+                 description="Top entities by stories (a syndicated story counts once) over a date or "
+                             "a range, with a daily sparkline, and the entities rising on the last day "
+                             "against their previous 14 days.", live=True)
     sp.add_argument("--date", help="one day, YYYY-MM-DD (default: the latest day with stories)")
     sp.add_argument("--from", dest="start", help="first day of a range, YYYY-MM-DD")
     sp.add_argument("--to", dest="end", help="last day of a range, YYYY-MM-DD")
     sp.add_argument("--type", choices=["PERSON", "ORG", "LOCATION"], help="only this entity type")
     sp.add_argument("--limit", type=int, default=10, help="rows per table (default 10)")
-    live_option(sp)
-    db_option(sp)
-    sp.set_defaults(func=cmd_trends)
 
-    sp = sub.add_parser("quotes", help="what someone said, or what was said about someone",
-                        description="Quotes by a speaker (--speaker) and/or mentioning an entity (--about), "
-                                    "newest first, with their source links. Names match the entity's name or "
-                                    "any of its aliases, case-blind.")
+    sp = command(sub, "quotes", cmd_quotes,
+                 help="what someone said, or what was said about someone",
+                 description="Quotes by a speaker (--speaker) and/or mentioning an entity (--about), "
+                             "newest first, with their source links. Names match the entity's name or "
+                             "any of its aliases, case-blind.", live=True)
     sp.add_argument("--speaker", metavar="NAME")
     sp.add_argument("--about", metavar="NAME")
     sp.add_argument("--limit", type=int, default=20, help="rows (default 20)")
-    live_option(sp)
-    db_option(sp)
-    sp.set_defaults(func=cmd_quotes)
 
-    sp = sub.add_parser("search", help="how much the news said about a topic, when and where (attention)",
-                        description="Stories matching QUERY per period and their share of all stories (a "
-                                    "syndicated story counts once), a sparkline, the top sources and the best-"
-                                    "ranked stories with the match marked. QUERY: words (all of them), "
-                                    "\"phrases\", AND / OR / NOT with parentheses, prefix*, title: source: "
-                                    "lang: fields; case and accents folded, English stemmed.")
+    sp = command(sub, "search", cmd_search,
+                 help="how much the news said about a topic, when and where (attention)",
+                 description="Stories matching QUERY per period and their share of all stories (a "
+                             "syndicated story counts once), a sparkline, the top sources and the best-"
+                             "ranked stories with the match marked. QUERY: words (all of them), "
+                             "\"phrases\", AND / OR / NOT with parentheses, prefix*, title: source: "
+                             "lang: fields; case and accents folded, English stemmed.", live=True)
     sp.add_argument("query", metavar="QUERY")
     sp.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 89 days before --to)")
     sp.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: the latest day with articles)")
@@ -126,66 +120,57 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = sp.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="print the attention rows as CSV")
     fmt.add_argument("--json", action="store_true", help="print attention, sources and stories as JSON")
-    live_option(sp)
-    db_option(sp)
-    sp.set_defaults(func=cmd_search)
 
-    sp = sub.add_parser("report", help="write the daily digest: one self-contained HTML page with charts",
-                        description="Write a self-contained HTML digest for a day: mentions over time for the "
-                                    "top actors, a map of the places mentioned, top quotes, data quality.")
+    sp = command(sub, "report", cmd_report,
+                 help="write the daily digest: one self-contained HTML page with charts",
+                 description="Write a self-contained HTML digest for a day: mentions over time for the "
+                             "top actors, a map of the places mentioned, the attention the watchlist's "
+                             "topics got, top quotes, data quality.", live=True)
     sp.add_argument("--date", help="YYYY-MM-DD (default: the latest day with stories)")
     sp.add_argument("--out", required=True, metavar="FILE.html")
-    live_option(sp)
-    db_option(sp)
-    sp.set_defaults(func=cmd_report)
 
-    sp = sub.add_parser("dq", help="data-quality summary of the runs of a date",
-                        description="Print, for each run of the date: its status, what failed (critical "
-                                    "checks first), source volumes and stage completeness, and where its "
-                                    "Great Expectations Data Docs are.")
+    sp = command(sub, "dq", cmd_dq,
+                 help="data-quality summary of the runs of a date",
+                 description="Print, for each run of the date: its status, what failed (critical "
+                             "checks first), source volumes and stage completeness, and where its "
+                             "Great Expectations Data Docs are.")
     sp.add_argument("--date", required=True, help="YYYY-MM-DD: runs whose window starts that day")
-    db_option(sp)
-    sp.set_defaults(func=cmd_dq)
 
-    sp = sub.add_parser("quarantine", help="list or retry batches held back by a critical data-quality check",
-                        description="`list` shows quarantined batches and why; `retry ID` checks and loads "
-                                    "one again (it leaves quarantine only if it now passes).")
+    sp = command(sub, "quarantine", cmd_quarantine,
+                 help="list or retry batches held back by a critical data-quality check",
+                 description="`list` shows quarantined batches and why; `retry ID` checks and loads "
+                             "one again (it leaves quarantine only if it now passes).")
     sp.add_argument("action", choices=["list", "retry"])
     sp.add_argument("run_id", nargs="?", help="the run id to retry (from `newsmon quarantine list`)")
-    db_option(sp)
-    sp.set_defaults(func=cmd_quarantine)
 
-    sp = sub.add_parser("demo", help="serve the bundled demo sources on 127.0.0.1 and run the DAG on them",
-                        description="Start the demo news server on 127.0.0.1, run newsmon_daily for the "
-                                    "date against it with the demo watchlist, print the summary, stop.")
+    sp = command(sub, "demo", cmd_demo,
+                 help="serve the bundled demo sources on 127.0.0.1 and run the DAG on them",
+                 description="Start the demo news server on 127.0.0.1, run newsmon_daily for the "
+                             "date against it with the demo watchlist, print the summary, stop.")
     sp.add_argument("--date", default="2026-11-24", help="logical date, YYYY-MM-DD (default 2026-11-24)")
     sp.add_argument("--port", type=int, default=8765,
                     help="port for the demo server on 127.0.0.1 (default 8765; article URLs, and so their ids, "
                          "include it, so keep it fixed for reruns to be idempotent)")
-    db_option(sp)
-    sp.set_defaults(func=cmd_demo)
 
     sp = sub.add_parser("db", help="export the database to Parquet, or import an export (across DuckDB versions)",
                         description="Carry the data across DuckDB versions (README, Upgrading): `export` writes "
                                     "every table as Parquet with a manifest; `import` builds a fresh database "
                                     "from such a folder.")
     db_sub = sp.add_subparsers(title="actions", metavar="ACTION", dest="db_action", required=True)
-    dp = db_sub.add_parser("export", help="write every table as Parquet, plus manifest.json, to a new folder",
-                           description="Write every table of the database as DIR/<table>.parquet and a "
-                                       "manifest (schema version, DuckDB version, tables and row counts). Views "
-                                       "are not exported: migrations recreate them.")
+    dp = command(db_sub, "export", cmd_db_export,
+                 help="write every table as Parquet, plus manifest.json, to a new folder",
+                 description="Write every table of the database as DIR/<table>.parquet and a "
+                             "manifest (schema version, DuckDB version, tables and row counts). Views "
+                             "are not exported: migrations recreate them.")
     dp.add_argument("dir", metavar="DIR", help="a folder that does not exist yet or is empty")
-    db_option(dp)
-    dp.set_defaults(func=cmd_db_export)
-    dp = db_sub.add_parser("import", help="create the database from an export, checking every row count",
-                           description="Create a fresh, migrated database at --db from an export, load every "
-                                       "table in one transaction, check the row counts against the manifest "
-                                       "and publish the read-only snapshot.")
+    dp = command(db_sub, "import", cmd_db_import,
+                 help="create the database from an export, checking every row count",
+                 description="Create a fresh, migrated database at --db from an export, load every "
+                             "table in one transaction, check the row counts against the manifest "
+                             "and publish the read-only snapshot.")
     dp.add_argument("dir", metavar="DIR", help="a folder written by `newsmon db export`")
     dp.add_argument("--replace", action="store_true",
                     help="overwrite a database that already holds data (refused without it)")
-    db_option(dp)
-    dp.set_defaults(func=cmd_db_import)
     return p
 
 
@@ -195,10 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_ingest(s: Settings, args) -> int:
     scope = "\n".join(sorted(str(Path(i).absolute()) if not i.startswith(("http://", "https://")) else i
                              for i in args.inputs))
-    run = stages.new_run(s, "ingest", scope=scope)
+    run = runs.new_run(s, "ingest", scope=scope)
     reporter = terminal.Reporter(f"ingest {len(args.inputs)} input(s)")
     with reporter:
-        counts = stages.run_all(s, run, inputs=args.inputs, progress=reporter.stage_done)
+        counts = pipeline.run_all(s, run, inputs=args.inputs, progress=reporter.stage_done)
     _print_summary(s, run["run_id"], counts)
     return 0
 
@@ -216,7 +201,7 @@ def cmd_reprocess(s: Settings, args) -> int:
         raise CliError("--to is before --from")
     reporter = terminal.Reporter(f"reprocess {first:%Y-%m-%d}..{last:%Y-%m-%d}")
     with reporter:
-        done = stages.reprocess(s, first, last + timedelta(days=1), progress=reporter.stage_done)
+        done = pipeline.reprocess(s, first, last + timedelta(days=1), progress=reporter.stage_done)
     if not done:
         print(f"No run starts between {first:%Y-%m-%d} and {last:%Y-%m-%d}: nothing to reprocess.")
         return 0
@@ -379,7 +364,7 @@ def cmd_dq(s: Settings, args) -> int:
 
 def cmd_quarantine(s: Settings, args) -> int:
     if args.action == "list":
-        items = stages.quarantined(s)
+        items = quarantine.quarantined(s)
         if not items:
             print("Nothing in quarantine.")
         rows = [(q["run_id"], q["kind"], q["window_start"] or "", "; ".join(
@@ -389,7 +374,7 @@ def cmd_quarantine(s: Settings, args) -> int:
         return 0
     if not args.run_id:
         raise CliError("quarantine retry needs a run id (see `newsmon quarantine list`)")
-    counts = stages.retry_quarantined(s, args.run_id)
+    counts = quarantine.retry_quarantined(s, args.run_id)
     if counts.get("quarantined"):
         print(f"Run {args.run_id} still fails a critical check; it stays in quarantine.")
         return 1

@@ -10,8 +10,7 @@ import sys
 import time
 from datetime import datetime
 
-from pipelines import run as stages
-from pipelines import staging, terminal
+from pipelines import runs, staging, terminal
 from pipelines.settings import REPO_ROOT, Settings
 
 DAG_ID = "newsmon_daily"
@@ -67,5 +66,5 @@ def run_id_for(date: datetime) -> str:
     """The id of newsmon_daily's run for a logical date (its window's)."""
     from pipelines.models import run_id
 
-    start, end = stages.window_for(date, None, None)
+    start, end = runs.window_for(date, None, None)
     return run_id("daily", start, end)

@@ -180,8 +180,8 @@ _NAMED = ("(select entity_id from entities where lower(name) = lower({p}) "
 
 
 def latest_story_day(con):
-    """The last day any story was published on (actor_daily), None for an empty database."""
-    return con.execute("select max(day) from actor_daily").fetchone()[0]
+    """The last day any story naming an entity was published on, None for an empty database."""
+    return con.execute("select max(day) from entity_daily").fetchone()[0]
 
 
 def latest_article_day(con):
@@ -191,9 +191,10 @@ def latest_article_day(con):
 def top_entities(con, lo, hi, types: list[str], limit: int) -> list[tuple]:
     """(entity_id, name, type, stories, mentions) of the most covered entities of the days lo..hi."""
     return con.execute("""
-        select entity_id, name, type, sum(stories) as stories, sum(mentions) as mentions
-        from actor_daily
-        where day between $lo and $hi and type in (select unnest($types::varchar[]))
+        select d.entity_id, e.name, e.type, sum(d.stories) as stories, sum(d.mentions) as mentions
+        from entity_daily as d
+        inner join entities as e using (entity_id)
+        where d.day between $lo and $hi and e.type in (select unnest($types::varchar[]))
         group by all order by stories desc, mentions desc, name limit $n""",
                        {"lo": lo, "hi": hi, "types": types, "n": limit}).fetchall()
 
@@ -202,7 +203,7 @@ def daily_stories(con, entity_ids: list[str], lo, hi) -> dict[str, dict]:
     """entity_id -> {day: stories} over lo..hi, for sparklines."""
     out: dict[str, dict] = {}
     for eid, day, n in con.execute("""
-            select entity_id, day, stories from actor_daily
+            select entity_id, day, stories from entity_daily
             where day between $lo and $hi and entity_id in (select unnest($ids::varchar[]))""",
                                    {"lo": lo, "hi": hi, "ids": entity_ids}).fetchall():
         out.setdefault(eid, {})[day] = n

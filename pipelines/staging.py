@@ -104,3 +104,38 @@ def write_json(path: Path, obj) -> None:
 
 def read_json(path: Path, default=None):
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+
+
+def frames(run: dict) -> dict:
+    """The run's staged tables as DataFrames with the columns the load writes (the check and load stages)."""
+    import pandas as pd
+
+    columns = {
+        "articles": ["article_id", "url", "source", "title", "published_at", "date_origin", "language", "text",
+                     "word_count", "author", "site_name", "content_hash", "minhash", "duplicate_of", "raw_sha256",
+                     "fetched_at", "run_id"],
+        "entities": ["entity_id", "name", "type", "country_code", "latitude", "longitude", "geonames_id",
+                     "precision"],
+        "mentions": ["mention_id", "article_id", "entity_id", "surface", "form", "start_char", "end_char",
+                     "sentence_index", "label", "type"],
+        "claims": ["claim_id", "article_id", "kind", "speaker_entity_id", "speaker", "cue", "text", "start_char",
+                   "end_char"],
+        "claim_entities": ["claim_id", "article_id", "entity_id", "role"],
+    }
+    out = {}
+    for table, cols in columns.items():
+        paths = files(run, table)
+        df = pd.concat([pd.read_parquet(f) for f in paths], ignore_index=True) if paths else pd.DataFrame()
+        out[table] = df.reindex(columns=cols)
+    # Two batches can find the same entity; it is one row.
+    out["entities"] = out["entities"].drop_duplicates("entity_id", ignore_index=True)
+    out["mentions_load"] = out["mentions"].drop(columns=["type"])
+    return out
+
+
+def first_per_article(rows: Iterable[dict]) -> list[dict]:
+    """The first row of each article_id, in order."""
+    first: dict[str, dict] = {}
+    for r in rows:
+        first.setdefault(r["article_id"], r)
+    return list(first.values())

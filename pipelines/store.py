@@ -339,20 +339,43 @@ def repair_search(con, runs: tuple[str, ...] = ()) -> list[str]:
     Returns:
         The runs indexed again.
     """
-    stale = sorted(set(runs) | {r[0] for r in con.execute("""
-        select coalesce(a.run_id, s.run_id)
+    held = dict(con.execute("""
+        select coalesce(a.run_id, s.run_id), coalesce(a.n, 0)
         from (select run_id, count(*) as n from articles group by run_id) as a
         full join search_runs as s using (run_id)
-        where a.n is distinct from s.articles""").fetchall()})
+        where a.n is distinct from s.articles""").fetchall())
+    for run in runs:
+        held.setdefault(run, 0)
+    stale = sorted(held)
     if stale:
         params = {"runs": stale}
         for table in ("search_postings", "search_runs"):
             con.execute(f"delete from {table} where run_id in (select unnest($runs::varchar[]))", params)
-        con.execute("insert into search_postings select * from search_index_rows($runs)", params)
+        for batch in _batches(stale, held, SEARCH_BATCH):
+            con.execute("insert into search_postings select * from search_index_rows($runs)", {"runs": batch})
         con.execute("""insert into search_runs
                        select run_id, count(*) from articles
                        where run_id in (select unnest($runs::varchar[])) group by run_id""", params)
     return stale
+
+
+# Articles indexed per statement: a database indexed whole at once (after an upgrade) would otherwise
+# hold every word of every article in memory together.
+SEARCH_BATCH = 20_000
+
+
+def _batches(runs: list[str], sizes: dict[str, int], most: int) -> list[list[str]]:
+    """The runs in consecutive groups of at most `most` articles (a larger run is a group of its own)."""
+    out: list[list[str]] = [[]]
+    total = 0
+    for run in runs:
+        n = sizes.get(run, 0)
+        if out[-1] and total + n > most:
+            out.append([])
+            total = 0
+        out[-1].append(run)
+        total += n
+    return [b for b in out if b]
 
 
 def refresh_entity_daily(con, days: list) -> None:

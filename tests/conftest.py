@@ -341,11 +341,11 @@ def fetch_urls(settings, urls, local=True, **overrides):
     import json
     from dataclasses import asdict
 
-    from pipelines import run
+    from pipelines import run, runs
     from pipelines.models import Candidate
 
     s = dataclasses.replace(settings, **overrides)
-    ref = run.new_run(s, "ingest", scope=repr(urls))
+    ref = runs.new_run(s, "ingest", scope=repr(urls))
     staging.write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
     t0 = time.monotonic()
     counts = run.fetch_stage(s, ref)

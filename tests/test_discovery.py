@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import feeds, run, staging
+from pipelines import feeds, run, runs, staging
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord
 from pipelines.settings import REPO_ROOT
@@ -248,7 +248,7 @@ def test_sitemaps_cannot_reach_private_addresses_for_a_non_local_source(tmp_path
   - {{name: idx, kind: sitemap, path: {tmp_path / 'index.xml'}}}
   - {{name: map, kind: sitemap, path: {tmp_path / 'urls.xml'}}}
 """)
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, ref)
     assert counts["discovered"] == 3 and counts["discover_failed"] == 3
     counts = run.fetch_stage(settings, ref)
@@ -278,7 +278,7 @@ def test_sources_are_read_concurrently_and_listed_in_their_order(settings, serve
         lines.append(f"  - {{name: s{i}, kind: rss, url: '{url}', local: true}}")
     lines.append(f"  - {{name: down, kind: rss, url: '{server.add('/down.xml', 'x', status=503)}', local: true}}")
     write_sources(settings, "\n".join(lines) + "\n")
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, ref)
     assert counts["discovered"] == 4 and counts["discover_failed"] == 1
     assert [c["url"] for c in staging.read_rows(ref, "candidates")] == [f"https://x.test/{i}" for i in range(4)]
@@ -297,7 +297,7 @@ def test_a_304_is_counted_and_replays_the_stored_body(settings, server):
     write_sources(settings, f"sources:\n  - {{name: f, kind: rss, url: '{url}', local: true}}\n"
                             f"  - {{name: s, kind: sitemap, url: '{sitemap}', local: true}}\n")
 
-    first = run.new_run(settings, "daily", DAY, NEXT)
+    first = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, first)
     assert counts["not_modified"] == 0 and [c["url"] for c in staging.read_rows(first, "candidates")] == [
         "https://x.test/a"]  # b is after the window
@@ -305,7 +305,7 @@ def test_a_304_is_counted_and_replays_the_stored_body(settings, server):
     run.load(settings, first, DAY)
     assert not any("If-None-Match" in h or "If-Modified-Since" in h for _, h in server.seen)
 
-    second = run.new_run(settings, "daily", NEXT, datetime(2026, 11, 26))
+    second = runs.new_run(settings, "daily", NEXT, datetime(2026, 11, 26))
     seen = len(server.seen)
     counts = run.discover(settings, second)
     asked = dict(server.seen[seen:])
@@ -316,7 +316,7 @@ def test_a_304_is_counted_and_replays_the_stored_body(settings, server):
     run.check(settings, second)
     run.load(settings, second, NEXT)
     # A backfill of an older day loads afterwards: the newer state stays.
-    backfill = run.new_run(settings, "daily", datetime(2026, 11, 20), datetime(2026, 11, 21))
+    backfill = runs.new_run(settings, "daily", datetime(2026, 11, 20), datetime(2026, 11, 21))
     run.discover(settings, backfill)
     run.check(settings, backfill)
     run.load(settings, backfill, datetime(2026, 11, 20))
@@ -362,7 +362,7 @@ def test_a_warc_file_is_imported_without_refetching(tmp_path, settings):
     ])
     write_sources(settings, "sources:\n  - {name: crawl, kind: warc, path: crawl.warc.gz}\n"
                             "  - {name: broken, kind: warc, path: missing.warc}\n")
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, ref)
     assert counts["discovered"] == 2 and counts["discover_failed"] == 2
     logs = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
@@ -384,7 +384,7 @@ def test_a_feed_disallowed_by_robots_txt_is_not_requested(settings, server):
     open_feed = server.add("/feed.xml", rss(("B", "https://x.test/b", "Tue, 24 Nov 2026 09:00:00 GMT")))
     write_sources(settings, f"sources:\n  - {{name: closed, kind: rss, url: '{feed}', local: true}}\n"
                             f"  - {{name: open, kind: rss, url: '{open_feed}', local: true}}\n")
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, ref)
     assert counts["discovered"] == 1 and counts["discover_failed"] == 1
     (log,) = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
@@ -409,7 +409,7 @@ def test_feed_entries_whose_page_is_lost_or_empty_are_kept_from_their_own_text(s
     url = server.add("/feed.xml", f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}'
                                   "</channel></rss>", "application/rss+xml")
     write_sources(settings, f"sources:\n  - {{name: wire, kind: rss, url: '{url}', local: true, language: pt}}\n")
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.run_all(settings, ref, logical_date=DAY)
     # The page without an article is not dropped (its feed entry is the article), so it is no loss.
     assert counts["kept_from_feed_entry"] == 2 and counts["no_article_in_page"] == 0
@@ -458,7 +458,7 @@ def test_a_feed_answering_429_is_retried_after_retry_after_and_given_up_with_its
     site.routes["/busy.xml"] = busy_until(3, "/busy.xml")  # every attempt of the three is refused
     write_sources(settings, f"sources:\n  - {{name: patient, kind: rss, url: '{site.url}/patient.xml', local: true}}\n"
                             f"  - {{name: busy, kind: rss, url: '{site.url}/busy.xml', local: true}}\n")
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, ref)
 
     assert counts["discovered"] == 1 and asked == {"/patient.xml": 3, "/busy.xml": 3}
@@ -474,11 +474,11 @@ def test_a_sitemap_source_naming_only_a_site_starts_from_its_robots_txt(settings
     server.add("/news-sitemap.xml", urlset("<url><loc>https://x.test/listed</loc><lastmod>2026-11-24</lastmod></url>"))
     server.add("/sitemap.xml", urlset("<url><loc>https://x.test/conventional</loc></url>"))
     write_sources(settings, f"sources:\n  - {{name: site, kind: sitemap, url: '{server.url}/', local: true}}\n")
-    ref = run.new_run(settings, "daily", DAY, NEXT)
+    ref = runs.new_run(settings, "daily", DAY, NEXT)
     run.discover(settings, ref)
     assert [c["url"] for c in staging.read_rows(ref, "candidates")] == ["https://x.test/listed"]
 
     server.add("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")  # no Sitemap: line
-    ref = run.new_run(settings, "daily", NEXT, NEXT + (NEXT - DAY))
+    ref = runs.new_run(settings, "daily", NEXT, NEXT + (NEXT - DAY))
     run.discover(settings, ref)
     assert [c["url"] for c in staging.read_rows(ref, "candidates")] == ["https://x.test/conventional"]

@@ -2,6 +2,7 @@ import pytest
 
 from pipelines import entities, extract
 from pipelines.settings import DEFAULT_MODEL
+from pipelines.spans import add_missed_surnames
 from tests.conftest import SEED, needs_shared
 
 
@@ -37,7 +38,7 @@ def test_surnames_link_to_the_full_name_in_the_article(nlp):
 def test_a_missed_surname_is_added_only_where_it_stands_as_a_word():
     text = "Tomas Okafor spoke. Okafor agreed; O'Okafor, Okafor-Lee and Okaforsson did not. Okafor."
     spans = [[0, 12, "PERSON", "PERSON"], [len(text) - 7, len(text) - 1, "PERSON", "PERSON"]]
-    added = [s for s in entities._add_missed_surnames(text, spans) if s[3] == "SURNAME"]
+    added = [s for s in add_missed_surnames(text, spans) if s[3] == "SURNAME"]
     # Only the lone "Okafor" after the first sentence: not inside an elision, a hyphenated name, a
     # longer word, or a span the model already found.
     assert [(text[s:e], s) for s, e, _, _ in added] == [("Okafor", text.index("Okafor agreed"))]

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import run
+from pipelines import run, runs
+from pipelines.models import run_id
 from tests.conftest import page
 
 FIRST = datetime(2026, 11, 10)
@@ -51,7 +52,7 @@ def newsroom(site, settings):
 
 
 def daily(settings, day: datetime) -> dict:
-    ref = run.new_run(settings, "daily", day, day + timedelta(days=1))
+    ref = runs.new_run(settings, "daily", day, day + timedelta(days=1))
     return run.run_all(settings, ref, logical_date=day)
 
 
@@ -83,7 +84,7 @@ def test_a_backfill_with_a_failing_day_completes_the_others_and_the_day_reruns_c
     con = duckdb.connect(str(settings.db_path), read_only=True)
     assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (14, 14)
     assert con.execute("select count(*) from runs where status = 'success'").fetchone()[0] == 7
-    failed_day = run.run_id("daily", FIRST + timedelta(days=3), FIRST + timedelta(days=4))
+    failed_day = run_id("daily", FIRST + timedelta(days=3), FIRST + timedelta(days=4))
     assert con.execute("select stage, http_status from fetch_log where run_id = $r",
                        {"r": failed_day}).fetchall() == [("discover", 500)]
     con.close()
@@ -130,7 +131,7 @@ def test_a_load_killed_with_sigkill_leaves_the_previous_tables_and_the_next_run_
     daily(settings, FIRST)
     before = dump(settings)
     day = FIRST + timedelta(days=1)
-    ref = run.new_run(settings, "daily", day, day + timedelta(days=1))
+    ref = runs.new_run(settings, "daily", day, day + timedelta(days=1))
     run.run_all(settings, ref, logical_date=day, stages=("discover", "fetch", "extract", "dedupe", "analyse",
                                                         "check"))
     env = dict(os.environ, NEWSMON_DATA_DIR=str(settings.data_dir), NEWSMON_SOURCES=str(settings.sources_path),

