@@ -6,10 +6,11 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipelines import alerts, dagrun, quality, quarantine, queries, runs, search, store, terminal
+from pipelines import alerts, dagrun, quality, quarantine, queries, runs, search, searchindex, store, terminal
 from pipelines import run as pipeline
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
@@ -171,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     dp.add_argument("dir", metavar="DIR", help="a folder written by `newsmon db export`")
     dp.add_argument("--replace", action="store_true",
                     help="overwrite a database that already holds data (refused without it)")
+    dp = command(db_sub, "optimize", cmd_db_optimize,
+                 help="rewrite the search index in word order (the deliver stage does it weekly)",
+                 description="Compact the search index: rewrite it sorted by word, so that a query reads "
+                             "only the blocks of its words. The deliver stage does this by itself once "
+                             "7 runs were indexed since the last time.")
     return p
 
 
@@ -412,6 +418,21 @@ def cmd_db_export(s: Settings, args) -> int:
     terminal.table(["table", "rows"], [(t["name"], t["rows"]) for t in tables], title=None)
     print(f"Exported {sum(t['rows'] for t in tables)} rows in {len(tables)} tables from {s.db_path} to "
           f"{args.dir} (schema version {manifest['schema_version']}, DuckDB {manifest['duckdb_version']}).")
+    return 0
+
+
+def cmd_db_optimize(s: Settings, args) -> int:
+    if not s.db_path.exists():
+        raise CliError(f"{s.db_path}: no database yet")
+    con = store.connect(s.db_path)
+    try:
+        t0 = time.monotonic()
+        rows = searchindex.compact(con)
+        con.execute("checkpoint")
+        store.publish_snapshot(con, s.db_path)
+    finally:
+        con.close()
+    print(f"Rewrote {rows} search index rows in word order in {time.monotonic() - t0:.1f} s; snapshot published.")
     return 0
 
 

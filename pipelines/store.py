@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+from pipelines import searchindex
 from pipelines.settings import REPO_ROOT
 
 # A checkout has sql/ beside pipelines/; an installed wheel carries the same files as pipelines/sql.
@@ -114,7 +115,7 @@ def migrate(con, upto: int | None = None) -> list[str]:
         _create_views(con, sorted((SQL_DIR / "views").glob("*.sql")))
         con.begin()
         try:
-            repair_search(con)
+            searchindex.repair(con)
             con.commit()
         except Exception:
             con.rollback()
@@ -286,7 +287,7 @@ def _replace_content(con, run_id: str, frames: dict) -> None:
     touched = {r[0] for r in con.execute("select distinct entity_id from delta_mentions").fetchall()}
     _refresh_entities(con, sorted(touched | set(entities["entity_id"])))
     con.execute("drop table delta_mentions")
-    repair_search(con, (run_id,))
+    searchindex.repair(con, (run_id,))
 
 
 def _drop_articles(con, article_ids: list[str]) -> None:
@@ -329,53 +330,6 @@ def _apply_deltas(con) -> None:
         # Only a replacement can bring a count to zero.
         con.execute("delete from entity_forms where mentions <= 0")
         con.execute("delete from entity_daily where mentions <= 0")
-
-
-def repair_search(con, runs: tuple[str, ...] = ()) -> list[str]:
-    """Index for search these runs, and every run whose indexed article count differs from what it holds
-    now: runs from before the index existed, and runs that lost articles to a rerun or a reprocess. Call
-    inside the load's transaction, so the index changes exactly when the articles do.
-
-    Returns:
-        The runs indexed again.
-    """
-    held = dict(con.execute("""
-        select coalesce(a.run_id, s.run_id), coalesce(a.n, 0)
-        from (select run_id, count(*) as n from articles group by run_id) as a
-        full join search_runs as s using (run_id)
-        where a.n is distinct from s.articles""").fetchall())
-    for run in runs:
-        held.setdefault(run, 0)
-    stale = sorted(held)
-    if stale:
-        params = {"runs": stale}
-        for table in ("search_postings", "search_runs"):
-            con.execute(f"delete from {table} where run_id in (select unnest($runs::varchar[]))", params)
-        for batch in _batches(stale, held, SEARCH_BATCH):
-            con.execute("insert into search_postings select * from search_index_rows($runs)", {"runs": batch})
-        con.execute("""insert into search_runs
-                       select run_id, count(*) from articles
-                       where run_id in (select unnest($runs::varchar[])) group by run_id""", params)
-    return stale
-
-
-# Articles indexed per statement: a database indexed whole at once (after an upgrade) would otherwise
-# hold every word of every article in memory together.
-SEARCH_BATCH = 20_000
-
-
-def _batches(runs: list[str], sizes: dict[str, int], most: int) -> list[list[str]]:
-    """The runs in consecutive groups of at most `most` articles (a larger run is a group of its own)."""
-    out: list[list[str]] = [[]]
-    total = 0
-    for run in runs:
-        n = sizes.get(run, 0)
-        if out[-1] and total + n > most:
-            out.append([])
-            total = 0
-        out[-1].append(run)
-        total += n
-    return [b for b in out if b]
 
 
 def refresh_entity_daily(con, days: list) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from pipelines import alerts, cli, search, store
+from pipelines import alerts, cli, search, searchindex, store
 
 SINCE, UNTIL = datetime(2026, 11, 1), datetime(2026, 12, 1)
 CORPUS = {
@@ -178,7 +178,7 @@ def test_the_index_follows_reruns_moves_and_crashes(tmp_path):
     load(con, ["a2", "a3"], "r2")
     assert found(con, "ceasefire") == {"a2", "a3"}
     assert _index(con) == _fresh_index(con)
-    assert con.execute("select * from search_runs order by run_id").fetchall() == [("r1", 1), ("r2", 2)]
+    assert con.execute("select run_id, articles from search_runs order by run_id").fetchall() == [("r1", 1), ("r2", 2)]
     # A crash in the middle of a load leaves articles and index as they were.
     before = _index(con)
 
@@ -271,3 +271,21 @@ def test_newsmon_search_in_the_terminal(db, tmp_path, capsys):
     assert cli.main(argv + ["port AND (strike"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["newsmon: error: query: position 10: ( is not closed"]
+
+
+def test_compaction_rewrites_the_index_in_word_order_and_changes_no_answer(tmp_path):
+    con = store.connect(tmp_path / "n.duckdb")
+    for i, aid in enumerate(sorted(CORPUS)):  # one run per article: the index in run order, words mixed
+        load(con, [aid], f"r{i}")
+    queries = ["ceasefire", '"port strike"', "strik* NOT football", "lang:fr OR flu"]
+    before = {q: found(con, q) for q in queries}
+    assert searchindex.needs_compaction(con)  # seven runs indexed since the index was last compacted
+    rows = con.execute("select count(*) from search_postings").fetchone()[0]
+    assert searchindex.compact(con) == rows
+    assert {q: found(con, q) for q in queries} == before
+    stored = con.execute("select field, term, run_id from search_postings").fetchall()
+    assert stored == sorted(stored) and not searchindex.needs_compaction(con)
+    load(con, ["a1"], "r-new")  # a later load appends its run, not yet compacted
+    assert con.execute("select count(*) from search_runs where not compacted").fetchone()[0] == 1
+    con.close()
+

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines import alerts, queries, runs, staging, store
+from pipelines import alerts, queries, runs, searchindex, staging, store
 from pipelines.settings import Settings
 
 
 def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
-    """Send every alert that is due (this run's and earlier ones awaiting a retry), then record the
-    run's final counts and finish time."""
+    """Send every alert that is due (this run's and earlier ones awaiting a retry), record the run's
+    final counts and finish time, compact the search index when enough runs were indexed since it last
+    was, and publish the analysts' snapshot."""
     deliver_alerts(s, runs.run_time(run), smtp_uri)
     con = store.connect(s.db_path)
     try:
@@ -20,6 +21,8 @@ def deliver(s: Settings, run: dict, smtp_uri: str | None = None) -> dict:
         staging.write_json(Path(run["dir"]) / "counts_deliver.json", {"alerts_sent": sent, "alerts_pending": waiting})
         counts = staging.run_counts(run)
         store.finish_run(con, run["run_id"], counts, datetime.now(UTC).replace(tzinfo=None))
+        if searchindex.needs_compaction(con):
+            searchindex.compact(con)
         store.publish_snapshot(con, s.db_path)
     finally:
         con.close()

@@ -44,8 +44,9 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
     leaves as (
         select unnest(leaves) as leaf, unnest(range(len(leaves))) as bit from plan
     ),
+    -- The articles in the window, without their text (read only for a phrase's few candidates).
     scope as (
-        select article_id, run_id, source, language, title, text, word_count
+        select article_id, run_id, source, language, word_count
         from articles
         where (since is null or published_at >= since) and (until is null or published_at < until)
           and (in_run is null or articles.run_id = in_run)
@@ -99,9 +100,9 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
         union all
         select h.bit, h.article_id, h.tf, h.df, h.word_count
         from leaf_hits as h
-        inner join scope as s using (article_id)
+        inner join articles as a using (article_id)
         where h.kind = 'words' and len(h.words) > 1 and h.found = len(list_distinct(h.words))
-          and contains(' ' || array_to_string(search_words(search_field(s.title, s.text, h.field)), ' ') || ' ',
+          and contains(' ' || array_to_string(search_words(search_field(a.title, a.text, h.field)), ' ') || ' ',
                        ' ' || array_to_string(h.words, ' ') || ' ')
     ),
     field_hits as (

@@ -9,8 +9,10 @@ create table search_postings (
 );
 
 -- What the index holds per run: a run whose articles no longer number this many is indexed again, and
--- so are runs loaded before this migration (store.repair_search).
+-- so are runs loaded before this migration (searchindex.repair). `compacted`: the run's rows have been
+-- rewritten in word order with the rest (searchindex.compact), so a word's rows sit together on disk.
 create table search_runs (
     run_id varchar primary key,
-    articles integer not null
+    articles integer not null,
+    compacted boolean not null default false
 );
