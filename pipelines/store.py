@@ -363,7 +363,11 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
         where entity_id in (select entity_id from touched)
           and entity_id not in (select entity_id from entity_forms
                                 where entity_id in (select entity_id from touched))""")
+    # The new names and aliases go in by delete and insert, not UPDATE: DuckDB 1.4 updates a list column
+    # as a delete and an insert inside, and on a large batch of rows the same transaction inserted it
+    # reported a duplicate key (benchmarks/pipeline.py's ingest of 600 pages failed so).
     con.execute("""
+        create or replace temp table renamed as
         with forms as (
             select entity_id, form, sum(mentions) as n
             from entity_forms
@@ -381,13 +385,15 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
             where entity_id in (select entity_id from touched)
             group by entity_id
         )
-        update entities
-        set name = best.name,
-            aliases = list_filter(variants.names, lambda x: x <> best.name)
-        from best, variants
-        where entities.entity_id = best.entity_id and variants.entity_id = best.entity_id
-          and (entities.name, entities.aliases)
+        select e.* replace (best.name as name, list_filter(variants.names, lambda x: x <> best.name) as aliases)
+        from entities as e
+        inner join best using (entity_id)
+        inner join variants using (entity_id)
+        where (e.name, e.aliases)
               is distinct from (best.name, list_filter(variants.names, lambda x: x <> best.name))""")
+    con.execute("delete from entities where entity_id in (select entity_id from renamed)")
+    con.execute("insert into entities by name select * from renamed")
+    con.execute("drop table renamed")
     con.execute("drop table touched")
 
 

@@ -179,3 +179,21 @@ def test_a_run_without_mentions_loads_its_alerts_whatever_types_its_empty_frames
     watchlist = alerts.load_watchlist(tmp_path / "w.yaml")
     store.load_run(con, RUN, f, [], [], alert_rows_fn=lambda c: alerts.evaluate(c, watchlist, "r1", now, None))
     assert con.execute("select rule_id, article_id from alerts").fetchall() == [("city", "a1")]
+
+
+def test_a_large_batch_of_new_entities_with_aliases_loads(tmp_path):
+    # Thousands of entities new in one load, each named two ways: DuckDB 1.4 failed an UPDATE of their
+    # aliases (a list column) on rows the same transaction inserted, with a duplicate key.
+    con = store.connect(tmp_path / "n.duckdb")
+    n = 6000
+    f = frames(aid="a1", text="x " * 10)
+    f["entities"] = pd.DataFrame([{"entity_id": f"e{i}", "name": f"Name {i}", "type": "PERSON", "country_code": None,
+                                   "latitude": None, "longitude": None, "geonames_id": None, "precision": None}
+                                  for i in range(n)])
+    f["mentions"] = pd.DataFrame([{"mention_id": f"m{i}-{k}", "article_id": "a1", "entity_id": f"e{i}",
+                                   "surface": f"{'Mr ' if k else ''}Name {i}", "form": f"Name {i}", "start_char": 0,
+                                   "end_char": 1, "sentence_index": 0, "label": "PERSON"}
+                                  for i in range(n) for k in range(2)])
+    store.load_run(con, RUN, f, [], [])
+    assert con.execute("select count(*), count(*) filter (where aliases = ['Mr Name 7']) from entities"
+                       ).fetchone() == (n, 1)
