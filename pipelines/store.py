@@ -268,24 +268,8 @@ def _replace_content(con, run_id: str, frames: dict) -> None:
                    a.duplicate_of is null and a.published_at is not null, m.entity_id, m.form, m.surface
             from batch_mentions as m
             inner join batch_articles as a on a.article_id = m.article_id""")
-    entities = frames["entities"]
-    if len(entities):
-        con.register("batch_entities", entities)
-        # Only new entities and those whose type or place changed (a new gazetteer): rewriting the
-        # thousands that are unchanged would cost more than the rest of the load.
-        con.execute("""
-            insert or replace into entities by name
-            select b.entity_id, b.name, b.type, []::varchar[] as aliases, b.country_code, b.latitude,
-                   b.longitude, b.geonames_id, b.precision
-            from batch_entities as b
-            left join entities as e on e.entity_id = b.entity_id
-            where e.entity_id is null
-               or (e.type, e.country_code, e.latitude, e.longitude, e.geonames_id, e.precision)
-                  is distinct from (b.type, b.country_code, b.latitude, b.longitude, b.geonames_id, b.precision)
-            """)
     _apply_deltas(con)
-    touched = {r[0] for r in con.execute("select distinct entity_id from delta_mentions").fetchall()}
-    _refresh_entities(con, sorted(touched | set(entities["entity_id"])))
+    _write_entities(con, frames["entities"])
     con.execute("drop table delta_mentions")
     searchindex.repair(con, (run_id,))
 
@@ -350,24 +334,24 @@ def refresh_entity_daily(con, days: list) -> None:
         order by day""", params)
 
 
-def _refresh_entities(con, entity_ids: list[str]) -> None:
-    """An entity's name is its most frequent full form; its aliases are the other names its mentions
-    used; an entity no mention points at any more is removed. Derived from entity_forms (the mentions'
-    counts), so the result does not depend on the order runs were loaded in."""
-    if not entity_ids:
-        return
-    con.execute("create or replace temp table touched as select unnest($ids::varchar[]) as entity_id",
-                {"ids": entity_ids})
+def _write_entities(con, batch) -> None:
+    """Bring the entities the load touched up to date: the batch's new ones and those whose type or place
+    changed (a new gazetteer), and those whose mentions changed. An entity's name is its most frequent
+    full form; its aliases are the other names its mentions used; an entity no mention points at any more
+    is removed. Derived from entity_forms (the mentions' counts), so the result does not depend on the
+    order runs were loaded in.
+
+    Each changed row is deleted and inserted once, in this one place: DuckDB 1.4 reported a duplicate key
+    when a large batch of rows the transaction had inserted was then updated or deleted and inserted
+    again (an ingest of 1,165 pages failed so), and rewriting the thousands of unchanged rows would cost
+    more than the rest of the load."""
+    con.register("batch_entities", batch.reindex(columns=["entity_id", "type", "country_code", "latitude",
+                                                           "longitude", "geonames_id", "precision"]))
     con.execute("""
-        delete from entities
-        where entity_id in (select entity_id from touched)
-          and entity_id not in (select entity_id from entity_forms
-                                where entity_id in (select entity_id from touched))""")
-    # The new names and aliases go in by delete and insert, not UPDATE: DuckDB 1.4 updates a list column
-    # as a delete and an insert inside, and on a large batch of rows the same transaction inserted it
-    # reported a duplicate key (benchmarks/pipeline.py's ingest of 600 pages failed so).
+        create or replace temp table touched as
+        select entity_id from delta_mentions union select entity_id from batch_entities""")
     con.execute("""
-        create or replace temp table renamed as
+        create or replace temp table changed as
         with forms as (
             select entity_id, form, sum(mentions) as n
             from entity_forms
@@ -384,17 +368,41 @@ def _refresh_entities(con, entity_ids: list[str]) -> None:
             from entity_forms
             where entity_id in (select entity_id from touched)
             group by entity_id
+        ),
+        -- The batch's type and place where it has the entity, else what is stored.
+        attributes as (
+            select * from batch_entities
+            union all
+            select entity_id, type, country_code, latitude, longitude, geonames_id, precision
+            from entities
+            where entity_id in (select entity_id from touched)
+              and entity_id not in (select entity_id from batch_entities)
+        ),
+        wanted as (
+            select a.entity_id, best.name, a.type,
+                   list_filter(variants.names, lambda x: x <> best.name) as aliases,
+                   a.country_code, a.latitude, a.longitude, a.geonames_id, a.precision
+            from attributes as a
+            inner join best using (entity_id)
+            inner join variants using (entity_id)
         )
-        select e.* replace (best.name as name, list_filter(variants.names, lambda x: x <> best.name) as aliases)
-        from entities as e
-        inner join best using (entity_id)
-        inner join variants using (entity_id)
-        where (e.name, e.aliases)
-              is distinct from (best.name, list_filter(variants.names, lambda x: x <> best.name))""")
-    con.execute("delete from entities where entity_id in (select entity_id from renamed)")
-    con.execute("insert into entities by name select * from renamed")
-    con.execute("drop table renamed")
+        select w.*
+        from wanted as w
+        left join entities as e using (entity_id)
+        where e.entity_id is null
+           or (e.name, e.type, e.aliases, e.country_code, e.latitude, e.longitude, e.geonames_id, e.precision)
+              is distinct from (w.name, w.type, w.aliases, w.country_code, w.latitude, w.longitude,
+                                w.geonames_id, w.precision)""")
+    con.execute("""
+        delete from entities
+        where entity_id in (select entity_id from changed)
+           or (entity_id in (select entity_id from touched)
+               and entity_id not in (select entity_id from entity_forms
+                                     where entity_id in (select entity_id from touched)))""")
+    con.execute("insert into entities by name select * from changed")
+    con.unregister("batch_entities")
     con.execute("drop table touched")
+    con.execute("drop table changed")
 
 
 def finish_run(con, run_id: str, counts: dict, finished_at) -> None:
