@@ -93,17 +93,26 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
         group by bit, article_id, kind, words, field
     ),
     -- A phrase: its words in that order (stopwords skipped), checked on the articles that hold them all.
+    -- Only those articles' text is read, and none at all for a query without a phrase.
+    phrase_candidates as (
+        select bit, article_id, tf, df, word_count, words, field
+        from leaf_hits
+        where kind = 'words' and len(words) > 1 and found = len(list_distinct(words))
+    ),
     word_hits as (
         select bit, article_id, tf, df, word_count
         from leaf_hits
         where kind = 'prefix' or len(words) = 1
         union all
-        select h.bit, h.article_id, h.tf, h.df, h.word_count
-        from leaf_hits as h
-        inner join articles as a using (article_id)
-        where h.kind = 'words' and len(h.words) > 1 and h.found = len(list_distinct(h.words))
-          and contains(' ' || array_to_string(search_words(search_field(a.title, a.text, h.field)), ' ') || ' ',
-                       ' ' || array_to_string(h.words, ' ') || ' ')
+        select c.bit, c.article_id, c.tf, c.df, c.word_count
+        from phrase_candidates as c
+        inner join (
+            select article_id, title, text
+            from articles
+            where article_id in (select article_id from phrase_candidates)
+        ) as a using (article_id)
+        where contains(' ' || array_to_string(search_words(search_field(a.title, a.text, c.field)), ' ') || ' ',
+                       ' ' || array_to_string(c.words, ' ') || ' ')
     ),
     field_hits as (
         select l.bit, s.article_id
