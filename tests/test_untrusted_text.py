@@ -257,6 +257,7 @@ SPLICED = {
     ("queries.py", "_NAMED.format(p='$speaker')"): "the parameter name $speaker into a constant subquery",
     ("queries.py", "_NAMED.format(p='$about')"): "the parameter name $about into a constant subquery",
     ("store.py", "table"): "loop variables over fixed tuples of table names",
+    ("searchindex.py", "table"): "as store.py's: a loop over the two search tables' names",
     ("store.py", "path.stem"): "view names: the file names of sql/views/*.sql in the repository",
     ("store.py", "path.read_text(encoding='utf-8')"): "view bodies: sql/views/*.sql in the repository",
     ("store.py", "failed[0].stem"): "as path.stem",
