@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("query", metavar="QUERY")
     sp.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 89 days before --to)")
     sp.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: the latest day with articles)")
-    sp.add_argument("--by", choices=["day", "week", "source", "country", "language"], default="day",
+    sp.add_argument("--by", choices=search.PERIODS, default="day",
                     help="what a row of attention is (default day; country: the countries the stories name)")
     sp.add_argument("--top", type=int, default=10, help="sources and stories shown (default 10)")
     fmt = sp.add_mutually_exclusive_group()

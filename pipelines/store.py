@@ -86,9 +86,10 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0):
 
 def migrate(con, upto: int | None = None) -> list[str]:
     """Apply sql/migrations/NNN_*.sql not yet recorded in schema_version, each in its own transaction,
-    then (re)create every view in sql/views/. Returns the migrations applied.
+    then (re)create the macros of sql/macros/ and every view in sql/views/, and index for search the runs
+    the index does not hold (searchindex.repair). Returns the migrations applied.
 
-    With `upto`, only the migrations numbered up to it are applied and the views are left alone (they may
+    With `upto`, only the migrations numbered up to it are applied and the macros and views are left alone (they may
     read later columns): `newsmon db import` loads an older export at its own version, then migrates the
     rest, so later migrations' backfills run on the imported rows."""
     con.execute("create table if not exists schema_version (version integer primary key, name varchar, "
