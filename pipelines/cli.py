@@ -10,9 +10,17 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import yaml
+
 from pipelines import alerts, dagrun, quality, quarantine, queries, runs, search, searchindex, store, terminal
 from pipelines import run as pipeline
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
+
+# The command line is data, so that a command or option is added in one place, and in `newsmon --help` order.
+COMMANDS = Path(__file__).resolve().parent / "data" / "commands.yaml"
+# YAML holds no Python objects: it names the type, and choices that must not drift from the code using them.
+TYPES = {"int": int}
+CHOICES = {"periods": search.PERIODS}
 
 
 class CliError(Exception):
@@ -41,143 +49,44 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Over 80 lines on purpose: the whole command line, every command and option, declared in one place
-    # in the order `newsmon --help` shows them.
+    """The `newsmon` parser, built from COMMANDS: each runnable command calls cmd_<name> in this module."""
+    spec = yaml.safe_load(COMMANDS.read_text(encoding="utf-8"))
     p = argparse.ArgumentParser(prog="newsmon", description=__doc__)
-    sub = p.add_subparsers(title="commands", metavar="COMMAND")
-
-    def command(parent, name: str, func, help: str, description: str, live: bool = False):
-        """A subcommand calling func, with --db (every command) and --live (those that read)."""
-        sp = parent.add_parser(name, help=help, description=description)
-        if live:
-            sp.add_argument("--live", action="store_true",
-                            help="read the live database instead of the snapshot published after the last run "
-                                 "(the live file is locked while the pipeline writes)")
-        sp.add_argument("--db", metavar="FILE", help="DuckDB file (default: $NEWSMON_DB, else data/newsmon.duckdb)")
-        sp.set_defaults(func=func)
-        return sp
-
-    sp = command(sub, "ingest", cmd_ingest,
-                 help="run every stage on local files, folders or URLs, without Airflow",
-                 description="Run discover..deliver on local files (.html/.htm/.txt/.json; folders "
-                             "recursively) or http(s) URLs and load the result. Ingesting the same "
-                             "input twice changes nothing.")
-    sp.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
-
-    sp = command(sub, "run", cmd_run,
-                 help="run the newsmon_daily DAG for one logical date (Airflow dag.test)",
-                 description="Run the DAG newsmon_daily in this process for a logical date, with "
-                             "Airflow's SQLite metadata under data/airflow/, and print a summary.")
-    sp.add_argument("--date", required=True, help="logical date, YYYY-MM-DD")
-
-    sp = command(sub, "reprocess", cmd_reprocess,
-                 help="rebuild the runs of a date range from the stored pages, without refetching",
-                 description="Re-derive articles, entities, claims, checks and alerts of every run whose "
-                             "window starts between --from and --to (inclusive) from what those runs "
-                             "fetched (kept compressed under data/raw/), replacing their rows. Use it "
-                             "after upgrading the extractor, the model, the aliases or the suites.")
-    sp.add_argument("--from", dest="date_from", required=True, metavar="D1", help="first date, YYYY-MM-DD")
-    sp.add_argument("--to", dest="date_to", required=True, metavar="D2", help="last date, YYYY-MM-DD")
-
-    sp = command(sub, "sql", cmd_sql,
-                 help="run a SQL statement against the database and print a table",
-                 description="Run one SQL statement (read-only) and print the result as a table.", live=True)
-    sp.add_argument("query")
-    sp.add_argument("--max-rows", type=int, default=100, help="rows to print at most (default 100)")
-
-    sp = command(sub, "trends", cmd_trends,
-                 help="top and rising actors and places, with sparklines",
-                 description="Top entities by stories (a syndicated story counts once) over a date or "
-                             "a range, with a daily sparkline, and the entities rising on the last day "
-                             "against their previous 14 days.", live=True)
-    sp.add_argument("--date", help="one day, YYYY-MM-DD (default: the latest day with stories)")
-    sp.add_argument("--from", dest="start", help="first day of a range, YYYY-MM-DD")
-    sp.add_argument("--to", dest="end", help="last day of a range, YYYY-MM-DD")
-    sp.add_argument("--type", choices=["PERSON", "ORG", "LOCATION"], help="only this entity type")
-    sp.add_argument("--limit", type=int, default=10, help="rows per table (default 10)")
-
-    sp = command(sub, "quotes", cmd_quotes,
-                 help="what someone said, or what was said about someone",
-                 description="Quotes by a speaker (--speaker) and/or mentioning an entity (--about), "
-                             "newest first, with their source links. Names match the entity's name or "
-                             "any of its aliases, case-blind.", live=True)
-    sp.add_argument("--speaker", metavar="NAME")
-    sp.add_argument("--about", metavar="NAME")
-    sp.add_argument("--limit", type=int, default=20, help="rows (default 20)")
-
-    sp = command(sub, "search", cmd_search,
-                 help="how much the news said about a topic, when and where (attention)",
-                 description="Stories matching QUERY per period and their share of all stories (a "
-                             "syndicated story counts once), a sparkline, the top sources and the best-"
-                             "ranked stories with the match marked. QUERY: words (all of them), "
-                             "\"phrases\", AND / OR / NOT with parentheses, prefix*, title: source: "
-                             "lang: fields; case and accents folded, English stemmed.", live=True)
-    sp.add_argument("query", metavar="QUERY")
-    sp.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 89 days before --to)")
-    sp.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: the latest day with articles)")
-    sp.add_argument("--by", choices=search.PERIODS, default="day",
-                    help="what a row of attention is (default day; country: the countries the stories name)")
-    sp.add_argument("--top", type=int, default=10, help="sources and stories shown (default 10)")
-    fmt = sp.add_mutually_exclusive_group()
-    fmt.add_argument("--csv", action="store_true", help="print the attention rows as CSV")
-    fmt.add_argument("--json", action="store_true", help="print attention, sources and stories as JSON")
-
-    sp = command(sub, "report", cmd_report,
-                 help="write the daily digest: one self-contained HTML page with charts",
-                 description="Write a self-contained HTML digest for a day: mentions over time for the "
-                             "top actors, a map of the places mentioned, the attention the watchlist's "
-                             "topics got, top quotes, data quality.", live=True)
-    sp.add_argument("--date", help="YYYY-MM-DD (default: the latest day with stories)")
-    sp.add_argument("--out", required=True, metavar="FILE.html")
-
-    sp = command(sub, "dq", cmd_dq,
-                 help="data-quality summary of the runs of a date",
-                 description="Print, for each run of the date: its status, what failed (critical "
-                             "checks first), source volumes and stage completeness, and where its "
-                             "Great Expectations Data Docs are.")
-    sp.add_argument("--date", required=True, help="YYYY-MM-DD: runs whose window starts that day")
-
-    sp = command(sub, "quarantine", cmd_quarantine,
-                 help="list or retry batches held back by a critical data-quality check",
-                 description="`list` shows quarantined batches and why; `retry ID` checks and loads "
-                             "one again (it leaves quarantine only if it now passes).")
-    sp.add_argument("action", choices=["list", "retry"])
-    sp.add_argument("run_id", nargs="?", help="the run id to retry (from `newsmon quarantine list`)")
-
-    sp = command(sub, "demo", cmd_demo,
-                 help="serve the bundled demo sources on 127.0.0.1 and run the DAG on them",
-                 description="Start the demo news server on 127.0.0.1, run newsmon_daily for the "
-                             "date against it with the demo watchlist, print the summary, stop.")
-    sp.add_argument("--date", default="2026-11-24", help="logical date, YYYY-MM-DD (default 2026-11-24)")
-    sp.add_argument("--port", type=int, default=8765,
-                    help="port for the demo server on 127.0.0.1 (default 8765; article URLs, and so their ids, "
-                         "include it, so keep it fixed for reruns to be idempotent)")
-
-    sp = sub.add_parser("db", help="export the database to Parquet, or import an export (across DuckDB versions)",
-                        description="Carry the data across DuckDB versions (README, Upgrading): `export` writes "
-                                    "every table as Parquet with a manifest; `import` builds a fresh database "
-                                    "from such a folder.")
-    db_sub = sp.add_subparsers(title="actions", metavar="ACTION", dest="db_action", required=True)
-    dp = command(db_sub, "export", cmd_db_export,
-                 help="write every table as Parquet, plus manifest.json, to a new folder",
-                 description="Write every table of the database as DIR/<table>.parquet and a "
-                             "manifest (schema version, DuckDB version, tables and row counts). Views "
-                             "are not exported: migrations recreate them.")
-    dp.add_argument("dir", metavar="DIR", help="a folder that does not exist yet or is empty")
-    dp = command(db_sub, "import", cmd_db_import,
-                 help="create the database from an export, checking every row count",
-                 description="Create a fresh, migrated database at --db from an export, load every "
-                             "table in one transaction, check the row counts against the manifest "
-                             "and publish the read-only snapshot.")
-    dp.add_argument("dir", metavar="DIR", help="a folder written by `newsmon db export`")
-    dp.add_argument("--replace", action="store_true",
-                    help="overwrite a database that already holds data (refused without it)")
-    dp = command(db_sub, "optimize", cmd_db_optimize,
-                 help="rewrite the search index in word order (the deliver stage does it weekly)",
-                 description="Compact the search index: rewrite it sorted by word, so that a query reads "
-                             "only the blocks of its words. The deliver stage does this by itself once "
-                             "7 runs were indexed since the last time.")
+    _add_commands(p, spec["subcommands"], spec["common"], "cmd")
     return p
+
+
+def _add_commands(parser: argparse.ArgumentParser, level: dict, common: dict, prefix: str) -> None:
+    """Add level's commands to parser. A command runs prefix_<name>; its own subcommands extend the prefix."""
+    sub = parser.add_subparsers(**{k: v for k, v in level.items() if k != "commands"})
+    for command in level["commands"]:
+        sp = sub.add_parser(command["name"], help=command["help"], description=command["description"])
+        name = f"{prefix}_{command['name']}"
+        if "subcommands" in command:  # it only dispatches: no function, no --db of its own
+            _add_commands(sp, command["subcommands"], common, name)
+            continue
+        func = globals().get(name)
+        if not callable(func):
+            raise LookupError(f"{COMMANDS}: command {command['name']!r} needs a function {name}() in {__name__}")
+        shared = [common["live"], common["db"]] if command.get("live") else [common["db"]]
+        for argument in shared + command.get("arguments", []):
+            _add_argument(sp, argument)
+        sp.set_defaults(func=func)
+
+
+def _add_argument(parser, argument: dict) -> None:
+    """Add one argument (or an `exclusive` group of them), with type and choices names resolved."""
+    if "exclusive" in argument:
+        group = parser.add_mutually_exclusive_group()
+        for member in argument["exclusive"]:
+            _add_argument(group, member)
+        return
+    options = {k: v for k, v in argument.items() if k != "name"}
+    if "type" in options:
+        options["type"] = TYPES[options["type"]]
+    if isinstance(options.get("choices"), str):
+        options["choices"] = CHOICES[options["choices"]]
+    parser.add_argument(argument["name"], **options)
 
 
 # ---------------------------------------------------------------- commands

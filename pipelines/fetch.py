@@ -10,7 +10,7 @@ import os
 import re
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -36,7 +36,8 @@ class Response:
     url: str
     status: int
     content_type: str
-    body: bytes
+    # Left out of repr: a failure's message or traceback shows the response, not a megabyte of HTML.
+    body: bytes = field(repr=False)
     date: str | None = None
     # The validators for the next conditional GET (feeds and sitemaps).
     etag: str | None = None

@@ -1,5 +1,6 @@
 """`newsmon` end to end, without Airflow: ingest, sql, errors, help."""
 
+import argparse
 import subprocess
 import sys
 
@@ -128,3 +129,20 @@ def test_every_command_is_documented_in_the_readme():
     readme = (REPO_ROOT / "README.md").read_text()
     for command in commands():
         assert f"`newsmon {command}" in readme, command
+
+
+def test_every_command_function_is_on_the_command_line_and_every_command_runs_one():
+    # The command line is declared in pipelines/data/commands.yaml: a cmd_ function it does not name
+    # would be unreachable, and a command without one is refused when the parser is built.
+    def runnable(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from runnable(sub, (*path, name))
+        if path and parser.get_default("func"):
+            yield path, parser.get_default("func").__name__
+
+    declared = dict(runnable(cli.build_parser()))
+    defined = {n for n in dir(cli) if n.startswith("cmd_") and callable(getattr(cli, n))}
+    assert sorted(declared.values()) == sorted(defined)
+    assert declared[("db", "optimize")] == "cmd_db_optimize" and declared[("search",)] == "cmd_search"
