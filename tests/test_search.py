@@ -4,6 +4,7 @@ use the same parser."""
 import csv
 import io
 import json
+import random
 import time
 from datetime import datetime
 
@@ -289,3 +290,42 @@ def test_compaction_rewrites_the_index_in_word_order_and_changes_no_answer(tmp_p
     assert con.execute("select count(*) from search_runs where not compacted").fetchone()[0] == 1
     con.close()
 
+
+
+def test_a_phrase_is_its_words_one_after_another_as_the_text_says(tmp_path):
+    # The index's positions against the text itself: random texts over a few words (stopwords, plurals and
+    # repeats among them) and every phrase of two or three of them, "new new" and "port of port" too.
+    rng = random.Random(20)
+    vocabulary = ["port", "ports", "strike", "striking", "new", "york", "the", "of", "workers", "Port-Strike"]
+    con = store.connect(tmp_path / "n.duckdb")
+    frame = articles(["a1"] * 60)
+    frame["article_id"] = [f"r{i:02}" for i in range(60)]
+    frame["title"] = [" ".join(rng.choices(vocabulary, k=3)) for _ in range(60)]
+    frame["text"] = [" ".join(rng.choices(vocabulary, k=rng.randint(0, 12))) for _ in range(60)]
+    store.load_run(con, {"run_id": "r1", "kind": "ingest", "status": "success", "counts": {}},
+                   {**frames([]), "articles": frame}, [], [])
+    phrases = {" ".join(rng.choices(vocabulary[:6], k=rng.randint(2, 3))) for _ in range(80)}
+    phrases |= {"new new", "port of port", "ports strike"}
+    for phrase in sorted(phrases):
+        for field, prefix in (("text", ""), ("title", "title:")):
+            expected = {r[0] for r in con.execute(
+                "select article_id from articles where contains("
+                "' ' || array_to_string(search_words(search_field(title, text, $f)), ' ') || ' ', "
+                "' ' || array_to_string(search_words($p), ' ') || ' ')", {"f": field, "p": phrase}).fetchall()}
+            assert found(con, f'{prefix}"{phrase}"') == expected, (field, phrase)
+    assert found(con, '"port strike"')  # the random texts do hold the commonest phrase
+    con.close()
+
+
+def test_an_index_from_before_positions_is_built_again(tmp_path):
+    # A database indexed before migration 011 has no positions: opening it for writing indexes it again.
+    con = store.connect(tmp_path / "n.duckdb")
+    load(con, sorted(CORPUS))
+    con.execute("alter table search_postings drop column positions")
+    con.execute("delete from schema_version where version = 11")
+    con.close()
+    con = store.connect(tmp_path / "n.duckdb")
+    assert found(con, '"port strike"') == {"a1", "a6"} and found(con, '"strike port"') == {"a4"}
+    assert _index(con) == _fresh_index(con)
+    assert con.execute("select count(*) from search_postings where positions is null").fetchone()[0] == 0
+    con.close()
