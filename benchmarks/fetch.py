@@ -2,14 +2,14 @@
 
     .venv/bin/python benchmarks/fetch.py [--pages 500] [--hosts 20] [--repeat 3] [--host-delay 0]
 
-The pages are those of benchmarks/pipeline.py (../shared/fixtures and trafilatura's evaluation set),
-cycled to --pages and dealt out over --hosts HTTP/1.1 servers on 127.0.0.1 (in a process of their own),
-each answering robots.txt with an allow-all file. Each arm runs `run.fetch_stage` as `newsmon ingest`
-does (candidates in, stored raw pages and fetch_log out) and prints pages/s, the TCP connections the
-servers accepted, and the pages fetched and failed. Arms: keep-alive (the default) and
-NEWSMON_KEEP_ALIVE=false, which sends `Connection: close` so every request opens its own connection. A
-code base without that setting (the client before urllib3) runs the one arm it has, which opens a
-connection per request.
+The pages are those of benchmarks/pipeline.py (../shared/fixtures and trafilatura's evaluation set), cycled
+to --pages and dealt out over --hosts HTTP/1.1 servers on 127.0.0.1 (in a process of their own), each
+answering robots.txt with an allow-all file. Each arm runs the fetch stage (`pipelines/stages/fetch.py`) as
+`newsmon ingest` does (candidates in, stored raw pages and fetch_log out) and prints pages/s, the TCP
+connections the servers accepted, and the pages fetched and failed. Arms: keep-alive (the default) and
+NEWSMON_KEEP_ALIVE=false, which sends `Connection: close` so every request opens its own connection. A code
+base without that setting (the client before urllib3) runs the one arm it has, which opens a connection per
+request.
 With --host-delay 0 (the default here) the stage runs as fast as the client allows; the shipped 1 s
 delay makes every arm take about pages-per-host seconds and measures politeness, not the client.
 """
@@ -34,9 +34,10 @@ from benchmarks.pipeline import pages as news_pages  # noqa: E402
 from pipelines import run, runs  # noqa: E402
 
 try:
+    from pipelines.stages.fetch import fetch_stage  # noqa: E402
     from pipelines.staging import write_rows  # noqa: E402
-except ImportError:  # a code base before pipelines/staging.py (the "before" run of the README's table)
-    write_rows = run._write_rows
+except ImportError:  # a code base before pipelines/stages/ (the "before" runs of the README's tables)
+    fetch_stage, write_rows = run.fetch_stage, run._write_rows
 from pipelines.models import Candidate  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 
@@ -92,7 +93,7 @@ def one_arm(settings: Settings, counter, urls: list[str]) -> dict:
     ref = runs.new_run(settings, "ingest", scope=f"fetch benchmark {time.monotonic_ns()}")
     write_rows(ref, "candidates", [asdict(Candidate(u, "bench", local=True)) for u in urls])
     started = time.perf_counter()
-    counts = run.fetch_stage(settings, ref)
+    counts = fetch_stage(settings, ref)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "pages_per_s": len(urls) / seconds, "fetched": counts["fetched"],
             "failed": counts["fetch_failed"], "connections": sum(counter)}
