@@ -4,9 +4,9 @@ concurrency of 1 and of 2, on the real platform (PostgreSQL metadata, Redis brok
     .venv/bin/python benchmarks/workers.py [--limit 600] [--batch-size 50]
 
 Pages: the real pages of ../shared/ (as in benchmarks/pipeline.py), written to a folder that a `folder`
-source reads. For each concurrency the script starts a fresh platform and data folder, triggers
-newsmon_daily through the REST API and reads the task instances' times: the span of the mapped stages
-(first fetch start to last analyse end) and of the whole run.
+source reads. For each concurrency the script starts a fresh platform and data folder, unpauses
+newsmon_daily through the REST API (the scheduler then runs the latest day) and reads the task instances'
+times: the span of the mapped stages (first fetch start to last analyse end) and of the whole run.
 """
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ def one(bodies: list[bytes], concurrency: int, batch_size: int) -> dict:
         env = {"NEWSMON_DATA_DIR": str(tmp / "data"), "NEWSMON_SOURCES": str(tmp / "sources.yaml"),
                "NEWSMON_WATCHLIST": str(tmp / "none.yaml"), "NEWSMON_BATCH_SIZE": str(batch_size)}
         with Platform(tmp, env, worker_concurrency=concurrency) as af:
+            # The run measured is the one the scheduler makes when the DAG is unpaused (the latest day: catchup
+            # is off), as in a deployment. A run triggered beside it for another date would compete for the
+            # same undated folder pages: whichever ran first took them all and the other stored none.
             af.api("PATCH", "/api/v2/dags/newsmon_daily", {"is_paused": False})
-            run = af.api("POST", "/api/v2/dags/newsmon_daily/dagRuns", {"logical_date": "2026-11-24T00:00:00Z"})
+            run = af._wait(lambda: next((r for r in af.runs("newsmon_daily") if r["run_type"] == "scheduled"), None),
+                           300, "the scheduled run")
             state = af.wait_run("newsmon_daily", run["dag_run_id"], timeout=3600)
             tis = af.api("GET", f"/api/v2/dags/newsmon_daily/dagRuns/{run['dag_run_id']}/taskInstances?limit=1000")
     spans: dict[str, list[datetime]] = {}
