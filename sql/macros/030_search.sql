@@ -36,6 +36,12 @@ create or replace macro search_index_rows(run_ids) as table
     from rows
     order by run_id, field, term;
 
+-- Whether an article is in a search's scope: published in [since, until), and of run in_run (each bound
+-- only when given). One definition for every branch of search() that reads articles.
+create or replace macro search_scope(published_at, run_id, since, until, in_run) as
+    (since is null or published_at >= since) and (until is null or published_at < until)
+    and (in_run is null or run_id = in_run);
+
 -- search(q): the articles matching query q (the language is in 020_search_query.sql), with a BM25 score
 -- (k1 1.2, b 0.75) over the query's words. Optional: since/until bound published_at, in_run limits the
 -- search to one run's articles (what a watchlist rule reads inside a load). A syntax error raises, naming
@@ -89,7 +95,7 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
         select article_id, run_id, word_count
         from articles
         where coalesce(article_id in (select article_id from postings), false)
-          and (since is null or published_at >= since) and (until is null or published_at < until)
+          and search_scope(published_at, run_id, since, until, in_run)
     ),
     -- A posting counts only while its run still holds the article (a rerun or reprocess moves articles).
     live as (
@@ -148,13 +154,11 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
         inner join articles as s
             on (l.leaf.kind = 'source' and (lower(s.source) = l.leaf.value or lower(s.source) like '%.' || l.leaf.value))
             or (l.leaf.kind = 'lang' and lower(s.language) = l.leaf.value)
-        where (since is null or s.published_at >= since) and (until is null or s.published_at < until)
-          and (in_run is null or s.run_id = in_run)
+        where search_scope(s.published_at, s.run_id, since, until, in_run)
     ),
     stats as (
         select count(*) as n, avg(word_count) as avg_words from articles
-        where (since is null or published_at >= since) and (until is null or published_at < until)
-          and (in_run is null or run_id = in_run)
+        where search_scope(published_at, run_id, since, until, in_run)
     ),
     scored as (
         select bit, article_id,
@@ -177,8 +181,7 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
     select s.article_id, 0.0
     from articles as s, plan
     where plan.failed is null and plan.truth[1] and s.article_id not in (select article_id from masks)
-      and (since is null or s.published_at >= since) and (until is null or s.published_at < until)
-      and (in_run is null or s.run_id = in_run);
+      and search_scope(s.published_at, s.run_id, since, until, in_run);
 
 -- search_attention(q, since, until, per): Media Cloud's normalised attention. Per period (per 'day',
 -- 'week', 'source', 'language' or 'country', a country the story names through its places), the stories
