@@ -75,7 +75,7 @@ TOPICS = [
     ("bird_flu", "bird flu", "h_bird_flu < 0.002"),
 ]
 
-QUERIES = ["ceasefire gaza", '"port strike"', "(ceasefire OR truce) AND gaza NOT football"]
+QUERIES = ["ceasefire gaza", '"port strike"', "(ceasefire OR truce) AND gaza NOT football", "strik* NOT football"]
 # The same questions asked of the raw text (lower-cased title and text), for the expected counts.
 EXPECTED = {
     "ceasefire gaza": "contains(doc, 'ceasefire') and contains(doc, 'gaza')",
@@ -83,6 +83,8 @@ EXPECTED = {
     "(ceasefire OR truce) AND gaza NOT football":
         "(contains(doc, 'ceasefire') or contains(doc, 'truce')) and contains(doc, 'gaza') "
         "and not contains(doc, 'football')",
+    # a word starting so (Snowball only takes suffixes off, so its stem starts so too)
+    "strik* NOT football": r"regexp_matches(doc, '(^|[^a-z0-9])strik') and not contains(doc, 'football')",
 }
 SEARCH = "select article_id, score from search($q) order by score desc limit 20"
 ATTENTION = (f"select * from search_attention($q, timestamp '{UNTIL}' - interval 90 days, timestamp '{UNTIL}', "

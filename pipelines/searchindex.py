@@ -26,7 +26,13 @@ def repair(con, runs: tuple[str, ...] = ()) -> list[str]:
         for table in ("search_postings", "search_runs"):
             con.execute(f"delete from {table} where run_id in (select unnest($runs::varchar[]))", params)
         for batch in _batches(stale, held, SEARCH_BATCH):
-            con.execute("insert into search_postings select * from search_index_rows($runs)", {"runs": batch})
+            con.execute("create or replace temp table search_batch as select * from search_index_rows($runs)",
+                        {"runs": batch})
+            con.execute("insert into search_postings by name select * from search_batch")
+            con.execute("""insert into search_terms
+                           select distinct field, term, term_key from search_batch
+                           where term_key not in (select term_key from search_terms)""")
+            con.execute("drop table search_batch")
         con.execute("""insert into search_runs
                        select run_id, count(*), false from articles
                        where run_id in (select unnest($runs::varchar[])) group by run_id""", params)
@@ -44,8 +50,9 @@ def needs_compaction(con) -> bool:
 
 
 def compact(con) -> int:
-    """Rewrite the search index in word order (field, term, run) in one transaction, so a word's rows sit
-    together and a query reads a few row groups instead of every run's rows (README, Performance: search).
+    """Rewrite the search index in key order (term_key, run: search_key of field and word) in one
+    transaction, so a word's rows sit together and a query reads a few row groups instead of every run's
+    rows (README, Performance: search).
     It costs a sort of the whole index, so it runs about weekly, apart from the load.
 
     Returns:
@@ -56,7 +63,7 @@ def compact(con) -> int:
         con.execute("create or replace temp table search_sorted as select * from search_postings")
         con.execute("delete from search_postings")
         n = con.execute("insert into search_postings select * from search_sorted "
-                        "order by field, term, run_id").fetchone()[0]
+                        "order by term_key, run_id").fetchone()[0]
         con.execute("update search_runs set compacted = true where not compacted")
         con.execute("drop table search_sorted")
         con.commit()

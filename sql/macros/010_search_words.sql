@@ -21,3 +21,8 @@ create or replace macro search_words(s) as list_transform(
     ),
     w -> stem(w, 'english')
 );
+
+-- The index's key for a word of a field: the first 64 bits of its MD5, stable across DuckDB versions
+-- (hash() is not). A query joins the index on this integer, which DuckDB filters in the scan 10-40 times
+-- faster than the (field, term) strings (README, Performance: search).
+create or replace macro search_key(field, term) as md5_number_upper(field || ' ' || term);

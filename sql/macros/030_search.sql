@@ -31,10 +31,10 @@ create or replace macro search_index_rows(run_ids) as table
         from counted
         group by all
     )
-    select run_id, field, term, [h.article_id for h in hits] as article_ids,
+    select run_id, field, term, search_key(field, term) as term_key, [h.article_id for h in hits] as article_ids,
            [len(h.positions)::integer for h in hits] as counts, [h.positions for h in hits] as positions
     from rows
-    order by run_id, field, term;
+    order by run_id, term_key;
 
 -- Whether an article is in a search's scope: published in [since, until), and of run in_run (each bound
 -- only when given). One definition for every branch of search() that reads articles.
@@ -60,22 +60,42 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
     -- Each word of a leaf once ("new new york" reads `new` once), so that an article's postings of a leaf
     -- number its different words found.
     wanted as (
-        select distinct bit, leaf.field as field, leaf.kind as kind, leaf.words as words, leaf.value as value,
-               unnest(coalesce(list_distinct(leaf.words), [null])) as term
-        from leaves
-        where leaf.kind in ('words', 'prefix')
+        select *, search_key(field, term) as term_key
+        from (
+            select distinct bit, leaf.field as field, leaf.kind as kind, leaf.words as words, leaf.value as value,
+                   unnest(coalesce(list_distinct(leaf.words), [null])) as term
+            from leaves
+            where leaf.kind in ('words', 'prefix')
+        )
     ),
-    -- The index rows of the leaves' words (an equality join) and prefixes (a scan, only for a prefix).
+    -- A prefix's words, from the word list (search_terms) rather than from every index row.
+    prefix_words as (
+        select w.bit, w.kind, w.words, t.field, t.term, t.term_key
+        from wanted as w
+        inner join search_terms as t on t.field = w.field and starts_with(t.term, w.value)
+        where w.kind = 'prefix'
+    ),
+    -- The index rows of the leaves' words and of the prefixes' words, joined on the integer key (the words
+    -- are compared too, so that a collision of keys could not match). A phrase's words bring their
+    -- positions along; a branch whose leaves the query lacks reads next to nothing.
     matched_rows as (
-        select w.bit, w.kind, w.words, p.run_id, p.field, p.term, p.article_ids, p.counts
+        select w.bit, w.kind, w.words, p.run_id, p.field, p.term, p.article_ids, p.counts,
+               null::integer[][] as positions
         from search_postings as p
-        inner join wanted as w on p.field = w.field and p.term = w.term
-        where w.kind = 'words' and (in_run is null or p.run_id = in_run)
+        inner join wanted as w on p.term_key = w.term_key
+        where w.kind = 'words' and len(w.words) = 1 and p.field = w.field and p.term = w.term
+          and (in_run is null or p.run_id = in_run)
         union all
-        select w.bit, w.kind, w.words, p.run_id, p.field, p.term, p.article_ids, p.counts
+        select w.bit, w.kind, w.words, p.run_id, p.field, p.term, p.article_ids, p.counts, p.positions
         from search_postings as p
-        inner join wanted as w on p.field = w.field and starts_with(p.term, w.value)
-        where w.kind = 'prefix' and (in_run is null or p.run_id = in_run)
+        inner join wanted as w on p.term_key = w.term_key
+        where w.kind = 'words' and len(w.words) > 1 and p.field = w.field and p.term = w.term
+          and (in_run is null or p.run_id = in_run)
+        union all
+        select w.bit, w.kind, w.words, p.run_id, p.field, p.term, p.article_ids, p.counts, null
+        from search_postings as p
+        inner join prefix_words as w on p.term_key = w.term_key
+        where p.field = w.field and p.term = w.term and (in_run is null or p.run_id = in_run)
     ),
     frequencies as (
         select bit, field, term, sum(len(article_ids)) as df
@@ -118,11 +138,10 @@ create or replace macro search(q, since := null, until := null, in_run := null) 
         where kind = 'words' and len(words) > 1 and found = len(list_distinct(words))
     ),
     phrase_words as (
-        select w.bit, p.run_id, w.words, p.article_ids, p.positions,
-               unnest(list_filter(range(1, len(w.words) + 1), i -> w.words[i] = p.term)) as place
-        from search_postings as p
-        inner join wanted as w on p.field = w.field and p.term = w.term
-        where w.kind = 'words' and len(w.words) > 1 and (in_run is null or p.run_id = in_run)
+        select bit, run_id, words, article_ids, positions,
+               unnest(list_filter(range(1, len(words) + 1), i -> words[i] = term)) as place
+        from matched_rows
+        where positions is not null
     ),
     phrase_postings as (
         select bit, run_id, words, place, unnest(article_ids) as article_id, unnest(positions) as positions
