@@ -36,7 +36,13 @@ $(BIN)/.synced: requirements.lock pyproject.toml Makefile | $(if $(shell command
 	$(BIN)/python -c "from pipelines import gazetteer; print('gazetteer index:', gazetteer.prebuild())"
 	touch $@
 
-venv: $(BIN)/.synced
+# The tests' S3 server (moto), in a venv of its own: its botocore cannot live beside our dateutil.
+.venv-s3/.synced: tools/s3-server.lock | $(if $(shell command -v uv 2>/dev/null),,.uv/bin/uv)
+	test -x .venv-s3/bin/python || $(UV) venv --quiet --python $(PYTHON) .venv-s3
+	$(UV) pip sync --quiet --python .venv-s3/bin/python --require-hashes tools/s3-server.lock
+	touch $@
+
+venv: $(BIN)/.synced .venv-s3/.synced
 
 run: venv
 	$(BIN)/newsmon demo --date $(DEMO_DATE)
@@ -59,6 +65,7 @@ lint: venv
 
 lock: | $(if $(shell command -v uv 2>/dev/null),,.uv/bin/uv)
 	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header requirements.in -o requirements.lock
+	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header tools/s3-server.in -o tools/s3-server.lock
 
 clean:
-	rm -rf $(VENV) .uv data
+	rm -rf $(VENV) .venv-s3 .uv data

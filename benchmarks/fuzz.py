@@ -315,7 +315,7 @@ class Harness:
         from pipelines.models import LogRecord
         from pipelines.stages import extract as extract_stage
 
-        digest = fetch.store_raw(self.settings.raw_dir, body)
+        digest = fetch.store_raw(self.settings.raw, body)
         f = {"url": "https://news.example/2026/11/24/story", "source": "fuzz", "kind": kind, "raw_sha256": digest,
              "feed_published": None, "charset": None, "fetched_at": "2026-11-24T10:00:00"}
         row = extract_stage.extract_one((self.settings, {"run_id": "fuzz"}, f))

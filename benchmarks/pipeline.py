@@ -128,10 +128,10 @@ def ours(s: Settings, bodies: list[bytes], repeat: int) -> dict:
     for r in range(repeat):
         ref = runs.new_run(s, "ingest", scope=f"bench-{r}")
         rows = [{"url": f"https://bench{r}.example/{i}", "source": f"bench{i % 50}", "local": False,
-                 "feed_title": None, "feed_published": None, "raw_sha256": fetch.store_raw(s.raw_dir, b),
+                 "feed_title": None, "feed_published": None, "raw_sha256": fetch.store_raw(s.raw, b),
                  "kind": "html", "http_status": 200, "fetched_at": "2026-11-25T00:00:00"}
                 for i, b in enumerate(bodies)]
-        staging.write_rows(ref, "fetched", rows)
+        staging.write_rows(s, ref, "fetched", rows)
         counts = run.run_all(s, ref, progress=timed, stages=stages)
         rss_trace.append(round(rss_mb()[0]))
     return {"seconds": took, "counts": counts, "rss_trace": rss_trace}
@@ -225,10 +225,9 @@ def main() -> None:
                                 watchlist_path=Path(tmp) / "none.yaml")
         with TreeMemory() as memory:
             result = ours(s, bodies, args.repeat)
-        import pandas as pd
 
-        ref = {"dir": str(s.staging_dir / run_id("ingest", None, None, f"bench-{args.repeat - 1}"))}
-        arts = pd.read_parquet(Path(ref["dir"]) / "articles.parquet")
+        last = s.staging / run_id("ingest", None, None, f"bench-{args.repeat - 1}")
+        arts = last.read_parquet("articles.parquet")
         wanted = {x.strip() for x in args.nlp_languages.split(",")}
         nlp_texts = [t for t, lang in zip(arts["text"], arts["language"], strict=True)
                      if "*" in wanted or lang in wanted]

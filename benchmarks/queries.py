@@ -112,41 +112,53 @@ def daily_load(path: Path, base: int, run: str) -> tuple[float, float]:
     its mentions name (names and aliases are refreshed) and a watchlist of every rule kind evaluated in
     the transaction; then the same run loaded again (a rerun of the date, which replaces its rows).
     Returns both times."""
-    import pandas as pd
-
-    wl_path = path.with_name("watchlist.yaml")
-    wl_path.write_text(WATCHLIST, encoding="utf-8")
-    watchlist = alerts.load_watchlist(wl_path)
-    day = pd.Timestamp("2026-11-25").to_pydatetime()
-
     con = store.connect(path)
-    n = 1000
-    arts = con.execute(f"select * from articles where article_id < printf('a%015d', {n})").df()
-    arts["article_id"] = [f"n{base + i:015d}" for i in range(n)]
-    arts["run_id"] = run
-    # A day's batch: all published on the new day, so the load touches that day's trend rows only.
-    arts["published_at"] = pd.Timestamp("2026-11-25") + pd.to_timedelta(range(n), unit="min")
-    arts["duplicate_of"] = None
-    ments = con.execute(f"select * from mentions where article_id < printf('a%015d', {n})").df()
-    ments["mention_id"] = "n" + (ments["mention_id"].str[1:].astype(int) + 10 * base).astype(str).str.zfill(15)
-    ments["article_id"] = "n" + (ments["article_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
-    claims = con.execute(f"select * from claims where article_id < printf('a%015d', {n})").df()
-    claims["claim_id"] = "n" + (claims["claim_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
-    claims["article_id"] = "n" + (claims["article_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
-    ents = con.execute("select * exclude (aliases) from entities where entity_id in "
-                       "(select unnest($ids::varchar[]))", {"ids": sorted(set(ments["entity_id"]))}).df()
-    links = con.execute(f"select * from claim_entities where article_id < printf('a%015d', {n})").df()
-    links["claim_id"] = "n" + (links["claim_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
-    links["article_id"] = "n" + (links["article_id"].str[1:].astype(int) + base).astype(str).str.zfill(15)
-    frames = {"articles": arts, "entities": ents, "mentions": ments, "claims": claims, "claim_entities": links}
-    times = []
-    for _ in range(2):
-        t0 = time.perf_counter()
-        store.load_run(con, {"run_id": run, "kind": "daily", "status": "success", "counts": {}}, frames, [], [],
-                       lambda c: alerts.evaluate(c, watchlist, run, day, day))
-        times.append(time.perf_counter() - t0)
+    frames = day_batch(con, base, run)
+    times = [load_day(con, frames, run, path.with_name("watchlist.yaml"))["seconds"] for _ in range(2)]
     con.close()
     return times[0], times[1]
+
+
+def day_batch(con, base: int, run: str, n: int = 1000) -> dict:
+    """A day's n new articles (ids from `base` on, run `run`) with their mentions, claims, claim links and
+    the entities they name: copies of the first n synthetic articles' rows under new ids, all published on
+    the new day, so a load touches that day's trend rows only."""
+    import pandas as pd
+
+    def renumber(col, offset):
+        return "n" + (col.str[1:].astype(int) + offset).astype(str).str.zfill(15)
+
+    first = f"printf('a%015d', {n})"
+    arts = con.execute(f"select * from articles where article_id < {first}").df()
+    arts["article_id"] = [f"n{base + i:015d}" for i in range(n)]
+    arts["run_id"] = run
+    arts["published_at"] = pd.Timestamp("2026-11-25") + pd.to_timedelta(range(n), unit="min")
+    arts["duplicate_of"] = None
+    ments = con.execute(f"select * from mentions where article_id < {first}").df()
+    ments["mention_id"] = renumber(ments["mention_id"], 10 * base)
+    ments["article_id"] = renumber(ments["article_id"], base)
+    claims = con.execute(f"select * from claims where article_id < {first}").df()
+    links = con.execute(f"select * from claim_entities where article_id < {first}").df()
+    for df in (claims, links):
+        df["claim_id"] = renumber(df["claim_id"], base)
+        df["article_id"] = renumber(df["article_id"], base)
+    ents = con.execute("select * exclude (aliases) from entities where entity_id in "
+                       "(select unnest($ids::varchar[]))", {"ids": sorted(set(ments["entity_id"]))}).df()
+    return {"articles": arts, "entities": ents, "mentions": ments, "claims": claims, "claim_entities": links}
+
+
+def load_day(con, frames: dict, run: str, watchlist_path: Path) -> dict:
+    """store.load_run of a day's batch with the watchlist of every rule kind: what it returns, with the
+    seconds it took."""
+    import pandas as pd
+
+    watchlist_path.write_text(WATCHLIST, encoding="utf-8")
+    watchlist = alerts.load_watchlist(watchlist_path)
+    day = pd.Timestamp("2026-11-25").to_pydatetime()
+    t0 = time.perf_counter()
+    out = store.load_run(con, {"run_id": run, "kind": "daily", "status": "success", "counts": {}}, frames, [], [],
+                         lambda c: alerts.evaluate(c, watchlist, run, day, day))
+    return {**out, "seconds": time.perf_counter() - t0}
 
 
 def snapshot(path: Path) -> float:

@@ -16,7 +16,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from pipelines.settings import DUCKDB_ASSET_URI, Settings
 
 DUCKDB = Asset(DUCKDB_ASSET_URI)
-DUCKDB_POOL = "newsmon_duckdb"  # one slot: DuckDB allows one writing process
+DUCKDB_POOL = "newsmon_duckdb"  # the writers: one slot for a DuckDB file (one writing process), more on a lake
 
 
 def _settings() -> Settings:

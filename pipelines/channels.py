@@ -51,8 +51,8 @@ def deliver(con, watchlist: Watchlist, alerts_file: Path, now: datetime | None,
     Returns:
         Counts of alerts sent and failed by this call.
     """
-    rows = _due(con, now)
     digest_due = now is None or (now.hour, now.minute) == (0, 0)
+    rows = _claim(con, now, digest_due)
     groups: list[tuple[str, list[dict]]] = []
     digests: dict[str, list[dict]] = {}
     for row in rows:
@@ -81,14 +81,46 @@ def deliver(con, watchlist: Watchlist, alerts_file: Path, now: datetime | None,
     return {"sent": sent, "failed": failed}
 
 
+# Claims of a delivery that conflicted with another process's (on a lake) before one is given up.
+CLAIM_ATTEMPTS = 6
+
+
+def _claim(con, now: datetime | None, digest_due: bool) -> list[dict]:
+    """The alerts due now, claimed for this call in one transaction (status 'sending', next_attempt_at the
+    claim's logical time) before anything is sent. Two deliveries at once (two workers on a lake) rewrite
+    the same rows, so the later commit conflicts; it claims again and finds them taken: an alert goes out
+    once. A claim whose delivery died (the process killed between claim and send) is due again at a
+    later logical time, so nothing is lost."""
+    import duckdb
+
+    attempt = 1
+    while True:
+        con.begin()
+        try:
+            rows = [r for r in _due(con, now) if r["mode"] != "digest" or digest_due]
+            if rows:
+                con.execute("update alerts set status = 'sending', next_attempt_at = $now "
+                            "where alert_id in (select unnest($ids::varchar[]))",
+                            {"now": now, "ids": [r["alert_id"] for r in rows]})
+            con.commit()
+            return rows
+        except Exception as exc:
+            store.rollback(con)
+            retry = isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+            if not retry or attempt == CLAIM_ATTEMPTS:
+                raise
+        attempt += 1
+
+
 def _due(con, now: datetime | None) -> list[dict]:
     return store.records(con, """
         select al.*, a.title, a.url, a.source, a.published_at, e.name as entity
         from alerts al
         left join articles a on a.article_id = al.article_id
         left join entities e on e.entity_id = al.entity_id
-        where al.status in ('pending', 'failed')
-          and (al.next_attempt_at is null or $now is null or al.next_attempt_at <= $now)
+        where (al.status in ('pending', 'failed')
+               and (al.next_attempt_at is null or $now is null or al.next_attempt_at <= $now))
+           or (al.status = 'sending' and al.next_attempt_at < $now)
         order by al.created_at, al.rule_id, al.alert_id""", {"now": now})
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from pipelines import alerts, dagrun, quality, quarantine, queries, runs, search, searchindex, store, terminal
+from pipelines import alerts, dagrun, lake, quality, quarantine, queries, runs, search, searchindex, store, terminal
 from pipelines import run as pipeline
 from pipelines.settings import REPO_ROOT, Settings, SettingsError, debug_requested
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if getattr(args, "db", None):
-            settings = dataclasses.replace(settings, db_path=Path(args.db).absolute())
+            settings = dataclasses.replace(settings, db_path=Path(args.db).absolute(), storage="duckdb")
         return args.func(settings, args) or 0
     except KeyboardInterrupt:
         print("newsmon: interrupted", file=sys.stderr)
@@ -129,7 +129,12 @@ def cmd_reprocess(s: Settings, args) -> int:
 
 
 def _reader(s: Settings, live: bool = False):
-    """A read-only connection: the published snapshot (readable while the pipeline writes), unless live."""
+    """A read-only connection: the published snapshot (readable while the pipeline writes), unless live.
+    A lake is read as it stands: its last committed snapshot."""
+    if s.storage == "ducklake":
+        if not store.exists(s.database):
+            raise CliError(f"{s.database}: no database yet (run `newsmon ingest` or `make run` first)")
+        return store.connect(s.database, read_only=True)
     snap = store.snapshot_path(s.db_path)
     path = s.db_path if live or not snap.exists() else snap
     if not path.exists():
@@ -239,9 +244,9 @@ def cmd_report(s: Settings, args) -> int:
 
 def cmd_dq(s: Settings, args) -> int:
     day = _parse_date(args.date)
-    if not s.db_path.exists():
-        raise CliError(f"{s.db_path}: no database yet")
-    con = store.connect(s.db_path, read_only=True)
+    if not store.exists(s.database):
+        raise CliError(f"{s.database}: no database yet")
+    con = store.connect(s.database, read_only=True)
     try:
         runs = queries.runs_of_day(con, day.date())
         if not runs:
@@ -317,31 +322,52 @@ def cmd_demo(s: Settings, args) -> int:
 
 
 def cmd_db_export(s: Settings, args) -> int:
+    return _export(s, Path(args.dir), None)
+
+
+def cmd_export(s: Settings, args) -> int:
+    return _export(s, Path(args.to), args.as_of)
+
+
+def _export(s: Settings, directory: Path, as_of: str | None) -> int:
     from pipelines import transfer
 
     try:
-        manifest = transfer.export_database(s.db_path, Path(args.dir))
+        manifest = transfer.export_database(s.database, directory, as_of=as_of)
     except transfer.TransferError as exc:
         raise CliError(str(exc)) from exc
     tables = manifest["tables"]
     terminal.table(["table", "rows"], [(t["name"], t["rows"]) for t in tables], title=None)
-    print(f"Exported {sum(t['rows'] for t in tables)} rows in {len(tables)} tables from {s.db_path} to "
-          f"{args.dir} (schema version {manifest['schema_version']}, DuckDB {manifest['duckdb_version']}).")
+    print(f"Exported {sum(t['rows'] for t in tables)} rows in {len(tables)} tables from {s.database} to "
+          f"{directory} (schema version {manifest['schema_version']}, DuckDB {manifest['duckdb_version']}).")
+    print(manifest["as_of"]["note"])
     return 0
 
 
 def cmd_db_optimize(s: Settings, args) -> int:
-    if not s.db_path.exists():
-        raise CliError(f"{s.db_path}: no database yet")
-    con = store.connect(s.db_path)
+    if not store.exists(s.database):
+        raise CliError(f"{s.database}: no database yet")
+    if args.expire_days is not None and s.storage != "ducklake":
+        raise CliError("--expire-days is for a lake (NEWSMON_STORAGE=ducklake): a DuckDB file keeps no snapshots")
+    con = store.connect(s.database)
     try:
         t0 = time.monotonic()
         rows = searchindex.compact(con)
-        con.execute("checkpoint")
-        store.publish_snapshot(con, s.db_path)
+        upkeep = lake.maintain(con, args.expire_days) if s.storage == "ducklake" else None
+        store.publish_snapshot(con, s.database)
     finally:
         con.close()
-    print(f"Rewrote {rows} search index rows in word order in {time.monotonic() - t0:.1f} s; snapshot published.")
+    if upkeep is None:
+        print(f"Rewrote {rows} search index rows in word order in {time.monotonic() - t0:.1f} s; snapshot published.")
+    else:
+        print(f"Rewrote {rows} search index rows in word order; lake files {upkeep['files']} -> "
+              f"{upkeep['files_after']}, snapshots {upkeep['snapshots']} -> {upkeep['snapshots_after']} "
+              f"({time.monotonic() - t0:.1f} s).")
+    return 0
+
+
+def cmd_db_macros(s: Settings, args) -> int:
+    print(store.macros_sql(for_lake=True))
     return 0
 
 
@@ -349,13 +375,13 @@ def cmd_db_import(s: Settings, args) -> int:
     from pipelines import transfer
 
     try:
-        done = transfer.import_database(s.db_path, Path(args.dir), replace=args.replace)
+        done = transfer.import_database(s.database, Path(args.dir), replace=args.replace)
     except transfer.TransferError as exc:
         raise CliError(str(exc)) from exc
     terminal.table(["table", "rows"], done["tables"], title=None)
     print(f"Imported {sum(n for _, n in done['tables'])} rows in {len(done['tables'])} tables from {args.dir} "
           f"(schema version {done['schema_version']}, exported by DuckDB {done['duckdb_version']}) into "
-          f"{s.db_path}; snapshot {done['snapshot']}.")
+          f"{s.database}" + (f"; snapshot {done['snapshot']}." if done["snapshot"] else "."))
     if done["created"]:
         print(f"  not in this schema, created as exported: {', '.join(done['created'])}")
     if done["migrated"]:
@@ -375,7 +401,7 @@ def _print_summary(s: Settings, rid: str, counts: dict, day: datetime | None = N
     print("  " + terminal.gate_line(counts))
     if counts.get("quarantined"):
         print(f"  batch QUARANTINED by a critical data-quality check: see data/quarantine/{rid}/")
-    con = store.connect(s.db_path, read_only=True)
+    con = store.connect(s.database, read_only=True)
     try:
         failures = queries.fetch_log_of_run(con, rid)
         for stage, url, reason in failures[:10]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -46,7 +45,7 @@ def run_dag(s: Settings, date: datetime) -> dict:
             subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, stdout=log,
                            stderr=subprocess.STDOUT, check=True)
         rid = run_id_for(date)
-        shutil.rmtree(s.staging_dir / rid, ignore_errors=True)  # progress must not read a previous run's files
+        (s.staging / rid).clear()  # progress must not read a previous run's files
         reporter = terminal.Reporter(f"{DAG_ID} {date:%Y-%m-%d}")
         cmd = [sys.executable, str(REPO_ROOT / "scripts" / "run_dag.py"), DAG_ID, date.strftime("%Y-%m-%dT00:00:00Z")]
         with reporter:
@@ -54,12 +53,12 @@ def run_dag(s: Settings, date: datetime) -> dict:
             done: set[str] = set()
             while proc.poll() is None:
                 time.sleep(0.5)
-                reporter.poll(s.staging_dir / rid, done)
-            reporter.poll(s.staging_dir / rid, done)
+                reporter.poll(s.staging / rid, done)
+            reporter.poll(s.staging / rid, done)
     if proc.returncode != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         raise DagRunError(f"the DAG run failed (exit {proc.returncode}); log: {log_path}\n" + "\n".join(tail))
-    return staging.run_counts({"dir": str(s.staging_dir / rid)})
+    return staging.run_counts(s, {"dir": (s.staging / rid).url})
 
 
 def run_id_for(date: datetime) -> str:

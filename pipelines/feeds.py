@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from pipelines import fetch
 from pipelines.client import Client
 from pipelines.models import Candidate, FeedState, LogRecord
+from pipelines.objects import Folder
 from pipelines.sitemaps import SitemapError, parse_sitemap, w3c_date
 from pipelines.sources import Source
 
@@ -37,7 +38,7 @@ class Context:
     # The run's one HTTP client: robots.txt, host delays and retries for feeds and sitemaps as for pages.
     client: Client
     max_bytes: int
-    raw_dir: Path | None = None
+    raw: Folder | None = None
     state: dict[str, FeedState] = field(default_factory=dict)
     checked_at: datetime | None = None
     since: datetime | None = None
@@ -95,19 +96,19 @@ def _get(location: str, source: Source, ctx: Context) -> tuple[bytes, FeedState 
     if source.path and location == source.path:
         return fetch.read_file(location, ctx.max_bytes), None
     prev = ctx.state.get(location)
-    cached = bool(prev and prev.body_sha256 and ctx.raw_dir
-                  and fetch.raw_path(ctx.raw_dir, prev.body_sha256).exists())
+    cached = bool(prev and prev.body_sha256 and ctx.raw
+                  and ctx.raw.exists(fetch.raw_name(prev.body_sha256)))
     resp = ctx.client.get(location, allow_private=source.local, page=False, etag=prev.etag if cached else None,
                           last_modified=prev.last_modified if cached else None)
     if resp.status == 304:
         if not cached:
             raise fetch.FetchError("HTTP 304 to a request that was not conditional", 304)
-        body, digest = fetch.load_raw(ctx.raw_dir, prev.body_sha256), prev.body_sha256
+        body, digest = fetch.load_raw(ctx.raw, prev.body_sha256), prev.body_sha256
     else:
         body, digest = resp.body, None
-    if not (resp.etag or resp.last_modified) or ctx.raw_dir is None or ctx.checked_at is None:
+    if not (resp.etag or resp.last_modified) or ctx.raw is None or ctx.checked_at is None:
         return body, None
-    digest = digest or fetch.store_raw(ctx.raw_dir, body)
+    digest = digest or fetch.store_raw(ctx.raw, body)
     return body, FeedState(location, source.name, resp.etag, resp.last_modified, digest, resp.status, ctx.checked_at)
 
 
@@ -320,7 +321,7 @@ def warc_candidates(source: Source, ctx: Context) -> Iterator[Candidate | LogRec
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    if ctx.raw_dir is None:
+    if ctx.raw is None:
         yield LogRecord(source.name, source.path, "discover", "a WARC import needs the raw folder to store bodies")
         return
     try:
@@ -343,7 +344,7 @@ def warc_candidates(source: Source, ctx: Context) -> Iterator[Candidate | LogRec
                     yield LogRecord(source.name, url, "discover", "WARC record with an empty body", status)
                 else:
                     yield Candidate(url=url, source=source.name, local=source.local,
-                                    raw_sha256=fetch.store_raw(ctx.raw_dir, body), kind="html", http_status=status,
+                                    raw_sha256=fetch.store_raw(ctx.raw, body), kind="html", http_status=status,
                                     charset=fetch.charset_of(body, ctype))
     except (OSError, ArchiveLoadFailed) as exc:
         yield LogRecord(source.name, source.path, "discover", f"cannot read WARC: {exc}")

@@ -6,13 +6,15 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
-import os
 import re
-import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from pipelines.objects import Folder
 
 TEXT_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "txt", ".json": "json"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -76,26 +78,25 @@ def kind_of(url: str, content_type: str = "") -> str | None:
     return TEXT_SUFFIXES.get(Path(urlsplit(url).path).suffix.lower())
 
 
-def store_raw(raw_dir: Path, body: bytes) -> str:
+def store_raw(raw: Folder, body: bytes) -> str:
     """Keep the fetched bytes, gzip-compressed under their SHA-256, so any date can be rebuilt without
     refetching; storing the same bytes twice is a no-op."""
     digest = hashlib.sha256(body).hexdigest()
-    path = raw_path(raw_dir, digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # One temporary name per thread: two threads often store the same bytes (one page, two URLs).
-        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-        tmp.write_bytes(gzip.compress(body, mtime=0))
-        tmp.replace(path)
+    if not raw.exists(raw_name(digest)):
+        raw.write_bytes(raw_name(digest), gzip.compress(body, mtime=0))
     return digest
 
 
-def load_raw(raw_dir: Path, digest: str) -> bytes:
-    return gzip.decompress(raw_path(raw_dir, digest).read_bytes())
+def load_raw(raw: Folder, digest: str) -> bytes:
+    data = raw.read_bytes(raw_name(digest))
+    if data is None:
+        raise FileNotFoundError(f"{raw.url}/{raw_name(digest)}: the stored page is missing")
+    return gzip.decompress(data)
 
 
-def raw_path(raw_dir: Path, digest: str) -> Path:
-    return raw_dir / digest[:2] / f"{digest}.gz"
+def raw_name(digest: str) -> str:
+    """Where a page's bytes are kept in the raw folder: <sha[:2]>/<sha>.gz."""
+    return f"{digest[:2]}/{digest}.gz"
 
 
 def charset_of(body: bytes, content_type: str = "") -> str:

@@ -54,7 +54,7 @@ def reprocess(s: Settings, start: datetime, end: datetime,
     result is what the run would load today from the same pages; a second reprocess changes nothing.
     Returns each run's counts.
     """
-    con = store.connect(s.db_path, read_only=True)
+    con = store.connect(s.database, read_only=True)
     try:
         stored = queries.runs_starting(con, runs.naive_utc(start), runs.naive_utc(end))
     finally:
@@ -68,8 +68,8 @@ def reprocess(s: Settings, start: datetime, end: datetime,
             # Notes on robots.txt files travel with the fetch stage, where they were written.
             kept = (stage, "robots") if stage == "fetch" else (stage,)
             logs = [LogRecord(**x) for x in r["logs"] if x["stage"] in kept]
-            staging.finish_stage(run, stage, {k: before[k] for k in keys if k in before}, logs)
-        staging.write_rows(run, "fetched", r["fetched"])
+            staging.finish_stage(s, run, stage, {k: before[k] for k in keys if k in before}, logs)
+        staging.write_rows(s, run, "fetched", r["fetched"])
         counts = run_all(s, run, logical_date=r["logical_date"], progress=progress,
                          stages=("extract", "dedupe", "analyse", "check", "load", "deliver"))
         out.append({"run_id": r["run_id"], "window_start": r["window_start"], **counts})

@@ -3,7 +3,6 @@ small dict (run_id, kind, window, staging dir) that XCom carries between the DAG
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 
 from pipelines import quality, staging
@@ -31,14 +30,14 @@ def new_run(s: Settings, kind: str, start: datetime | None = None, end: datetime
 
 
 def open_run(s: Settings, rid: str, kind: str, start: datetime | None, end: datetime | None) -> dict:
-    folder = s.staging_dir / rid
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    run = {"run_id": rid, "kind": kind, "dir": str(folder),
+    folder = s.staging / rid
+    folder.clear()
+    folder.make()
+    run = {"run_id": rid, "kind": kind, "dir": folder.url,
            "window_start": start.isoformat() if start else None, "window_end": end.isoformat() if end else None,
            # Operational only (started_at): when it ran, never what it covers.
            "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
-    staging.write_json(folder / "run.json", run)
+    staging.write_json(folder, "run.json", run)
     return run
 
 
@@ -48,13 +47,15 @@ def window(s: Settings, run: dict) -> quality.Window:
     return quality.Window(as_datetime(run["window_start"]), as_datetime(run["window_end"]), s.grace_days)
 
 
-def run_time(run: dict) -> datetime | None:
+def run_time(s: Settings, run: dict) -> datetime | None:
     """The run's logical time: its window's end; for an ingest, when its newest input was obtained."""
     if run["window_end"]:
         return as_datetime(run["window_end"])
     import pandas as pd
 
-    stamps = [pd.read_parquet(f, columns=["fetched_at"])["fetched_at"].max() for f in staging.files(run, "articles")]
+    folder = staging.folder(s, run)
+    stamps = [folder.read_parquet(f, columns=["fetched_at"])["fetched_at"].max()
+              for f in staging.files(s, run, "articles")]
     stamps = [t for t in stamps if pd.notna(t)]
     return max(stamps).to_pydatetime() if stamps else None
 

@@ -80,14 +80,65 @@ class Settings:
     # The process environment as it was read, once: the secrets the watchlist's channels name by variable
     # (SMTP URL, webhook URLs and keys) and what a child process (Airflow) inherits. Never printed.
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Where the tables live: `duckdb`, the one file db_path (the default), or `ducklake`, a lake whose
+    # catalog is the PostgreSQL database lake_catalog (a libpq connection string; a database of its own,
+    # never Airflow's) and whose Parquet files go to lake_data (a folder or s3://bucket/prefix/).
+    storage: str = "duckdb"
+    lake_catalog: str = ""
+    lake_data: str = ""
+    # Object storage (lake_data on s3://): an S3-compatible server's URL (empty: AWS), its region and
+    # credentials.
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_key_id: str = ""
+    s3_secret: str = field(default="", repr=False)
+    # Where staging, raw pages and quarantine go when not under data_dir: s3://bucket/prefix (with the
+    # s3_* settings), so that workers on several machines share no local folder.
+    data_url: str = ""
+
+    def __post_init__(self):
+        if self.storage not in ("duckdb", "ducklake"):
+            raise SettingsError(f"setting storage (NEWSMON_STORAGE): {self.storage!r} is not duckdb or ducklake")
+        if self.storage == "ducklake" and not (self.lake_catalog and self.lake_data):
+            raise SettingsError("NEWSMON_STORAGE=ducklake needs NEWSMON_LAKE_CATALOG (a PostgreSQL connection "
+                                "string, e.g. 'host=127.0.0.1 user=postgres dbname=newsmon_lake') and "
+                                "NEWSMON_LAKE_DATA (a folder or s3://bucket/prefix/)")
 
     @property
-    def staging_dir(self) -> Path:
-        return self.data_dir / "staging"
+    def database(self):
+        """What store.connect opens: the DuckDB file, or the lake (pipelines/lake.py)."""
+        from pipelines.lake import Lake
+
+        if self.storage != "ducklake":
+            return self.db_path
+        # A folder is made absolute here, once: every worker process must name the same one.
+        data = self.lake_data if "://" in self.lake_data else str(Path(self.lake_data).absolute())
+        return Lake(self.lake_catalog, data, self.s3)
 
     @property
-    def raw_dir(self) -> Path:
-        return self.data_dir / "raw"
+    def s3(self):
+        from pipelines.lake import S3
+
+        return S3(self.s3_endpoint, self.s3_region, self.s3_key_id, self.s3_secret)
+
+    def files(self, name: str):
+        """The folder of the pipeline's files called name (staging, raw, quarantine): under data_url when
+        set, else under data_dir (pipelines/objects.py)."""
+        from pipelines.objects import Folder
+
+        return Folder(f"{self.data_url.rstrip('/')}/{name}" if self.data_url else str(self.data_dir / name), self.s3)
+
+    @property
+    def staging(self):
+        return self.files("staging")
+
+    @property
+    def raw(self):
+        return self.files("raw")
+
+    @property
+    def quarantine(self):
+        return self.files("quarantine")
 
     @property
     def airflow_home(self) -> Path:

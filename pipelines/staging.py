@@ -1,15 +1,17 @@
-"""A run's staging folder, data/staging/<run_id>/: what each stage hands the next, as Parquet rows (one file
-per stage output, or one per batch of a mapped task), and each stage's counts and failures as JSON. The
-DAG's XCom carries only the run reference ({"run_id", "dir", ...}); everything else is read from here."""
+"""A run's staging folder, data/staging/<run_id>/ or under NEWSMON_DATA_URL (pipelines/objects.py): what each
+stage hands the next, as Parquet rows (one file per stage output, or one per batch of a mapped task), and
+each stage's counts and failures as JSON. The DAG's XCom carries only the run reference ({"run_id",
+"dir", ...}); everything else is read from here."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
-from pathlib import Path
 
 from pipelines.models import LogRecord
+from pipelines.objects import Folder
+from pipelines.settings import Settings
 
 STAGES = ("discover", "fetch", "extract", "dedupe", "analyse", "check", "load", "deliver")
 
@@ -18,11 +20,16 @@ def part_name(name: str, part: int | None) -> str:
     return f"{name}.parquet" if part is None else f"{name}.part-{part:04d}.parquet"
 
 
-def files(run: dict, name: str) -> list[Path]:
-    """A stage's output: its one file, or its batches' files in batch order."""
-    folder = Path(run["dir"])
-    whole = folder / f"{name}.parquet"
-    return [whole] if whole.exists() else sorted(folder.glob(f"{name}.part-*.parquet"))
+def folder(s: Settings, run: dict) -> Folder:
+    """The run's staging folder (run["dir"]: a local path, or an s3:// URL with NEWSMON_DATA_URL)."""
+    return Folder(run["dir"], s.s3)
+
+
+def files(s: Settings, run: dict, name: str) -> list[str]:
+    """A stage's output: the name of its one file, or of its batches' files in batch order."""
+    run_folder = folder(s, run)
+    whole = f"{name}.parquet"
+    return [whole] if run_folder.exists(whole) else run_folder.names(f"{name}.part-*.parquet")
 
 
 def batch(rows: list, part: int | None, size: int) -> list:
@@ -30,27 +37,25 @@ def batch(rows: list, part: int | None, size: int) -> list:
     return rows if part is None else rows[part * size:(part + 1) * size]
 
 
-def write_rows(run: dict, name: str, rows: list[dict], part: int | None = None) -> None:
+def write_rows(s: Settings, run: dict, name: str, rows: list[dict], part: int | None = None) -> None:
     import pandas as pd
 
-    path = Path(run["dir"]) / part_name(name, part)
-    pd.DataFrame(rows).to_parquet(path, index=False) if rows else path.unlink(missing_ok=True)
+    run_folder, file = folder(s, run), part_name(name, part)
+    run_folder.write_parquet(file, pd.DataFrame(rows)) if rows else run_folder.delete(file)
 
 
-def read_all(run: dict, name: str) -> list[dict]:
+def read_all(s: Settings, run: dict, name: str) -> list[dict]:
     out = []
-    for f in files(run, name):
-        out += read_rows(run, f.name[: -len(".parquet")])
+    for f in files(s, run, name):
+        out += read_rows(s, run, f[: -len(".parquet")])
     return out
 
 
-def read_rows(run: dict, name: str, part: int | None = None) -> list[dict]:
-    import pandas as pd
-
-    path = Path(run["dir"]) / part_name(name, part)
-    if not path.exists():
+def read_rows(s: Settings, run: dict, name: str, part: int | None = None) -> list[dict]:
+    run_folder, file = folder(s, run), part_name(name, part)
+    if not run_folder.exists(file):
         return []
-    df = pd.read_parquet(path)
+    df = run_folder.read_parquet(file)
     df = df.astype(object).where(df.notna(), None)
     rows = df.to_dict("records")
     for r in rows:
@@ -62,51 +67,53 @@ def read_rows(run: dict, name: str, part: int | None = None) -> list[dict]:
     return rows
 
 
-def finish_stage(run: dict, stage: str, counts: dict, logs: Iterable[LogRecord] = (),
+def finish_stage(s: Settings, run: dict, stage: str, counts: dict, logs: Iterable[LogRecord] = (),
                   part: int | None = None) -> dict:
     """Record a stage's (or one batch's) counts and failures, each in its own file: mapped tasks run at
     the same time and must not write one file together."""
-    folder = Path(run["dir"])
+    run_folder = folder(s, run)
     suffix = "" if part is None else f".part-{part:04d}"
-    write_json(folder / f"log_{stage}{suffix}.json", [asdict(x) for x in logs])
-    write_json(folder / f"counts_{stage}{suffix}.json", counts)
-    return run_counts(run)
+    write_json(run_folder, f"log_{stage}{suffix}.json", [asdict(x) for x in logs])
+    write_json(run_folder, f"counts_{stage}{suffix}.json", counts)
+    return run_counts(s, run)
 
 
-def logs(run: dict) -> list[dict]:
-    return [x for f in sorted(Path(run["dir"]).glob("log_*.json")) for x in read_json(f, [])]
+def logs(s: Settings, run: dict) -> list[dict]:
+    run_folder = folder(s, run)
+    return [x for f in run_folder.names("log_*.json") for x in read_json(run_folder, f, [])]
 
 
-def stage_counts(folder: Path, stage: str) -> dict | None:
+def stage_counts(run_folder: Folder, stage: str) -> dict | None:
     """One stage's counts, its batches added up; None while the stage has not finished any batch."""
-    files = sorted(folder.glob(f"counts_{stage}*.json"))
-    if not files:
+    names = run_folder.names(f"counts_{stage}*.json")
+    if not names:
         return None
     out: dict = {}
-    for f in files:
-        for k, v in read_json(f, {}).items():
+    for f in names:
+        for k, v in read_json(run_folder, f, {}).items():
             out[k] = out.get(k, 0) + v if isinstance(v, int | float) and k in out else v
     return out
 
 
-def run_counts(run: dict) -> dict:
+def run_counts(s: Settings, run: dict) -> dict:
     """The run's counts so far: every stage's, batches added up."""
+    run_folder = folder(s, run)
     out: dict = {}
     for stage in STAGES:
-        out.update(stage_counts(Path(run["dir"]), stage) or {})
+        out.update(stage_counts(run_folder, stage) or {})
     return out
 
 
-def write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, default=str, indent=1), encoding="utf-8")
-    tmp.replace(path)
-
-def read_json(path: Path, default=None):
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+def write_json(where: Folder, name: str, obj) -> None:
+    where.write_bytes(name, json.dumps(obj, default=str, indent=1).encode("utf-8"))
 
 
-def frames(run: dict) -> dict:
+def read_json(where: Folder, name: str, default=None):
+    data = where.read_bytes(name)
+    return json.loads(data.decode("utf-8")) if data is not None else default
+
+
+def frames(s: Settings, run: dict) -> dict:
     """The run's staged tables as DataFrames with the columns the load writes (the check and load stages)."""
     import pandas as pd
 
@@ -123,9 +130,10 @@ def frames(run: dict) -> dict:
         "claim_entities": ["claim_id", "article_id", "entity_id", "role"],
     }
     out = {}
+    run_folder = folder(s, run)
     for table, cols in columns.items():
-        paths = files(run, table)
-        df = pd.concat([pd.read_parquet(f) for f in paths], ignore_index=True) if paths else pd.DataFrame()
+        names = files(s, run, table)
+        df = pd.concat([run_folder.read_parquet(f) for f in names], ignore_index=True) if names else pd.DataFrame()
         out[table] = df.reindex(columns=cols)
     # Two batches can find the same entity; it is one row.
     out["entities"] = out["entities"].drop_duplicates("entity_id", ignore_index=True)

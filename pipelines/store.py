@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import time
 from pathlib import Path
 
-from pipelines import searchindex
+from pipelines import lake, searchindex
+from pipelines.lake import Lake
 from pipelines.settings import REPO_ROOT
 
 # A checkout has sql/ beside pipelines/; an installed wheel carries the same files as pipelines/sql.
@@ -46,22 +48,26 @@ def offline_config() -> dict:
     return {**OFFLINE, "extension_directory": str(extension_directory())}
 
 
-def load_extensions(con) -> None:
-    """Load the extensions the schema's macros use, from the installed wheels, by path: so it works on
-    any connection, ours or one opened without offline_config()."""
-    for name in EXTENSIONS:
+def load_extensions(con, names: tuple[str, ...] = EXTENSIONS) -> None:
+    """Load extensions (by default those the schema's macros use) from the installed wheels, by path: so
+    it works on any connection, ours or one opened without offline_config()."""
+    for name in names:
         path = next(extension_directory().glob(f"v*/*/{name}.duckdb_extension"), None)
         if path is None:
-            raise RuntimeError(f"the DuckDB extension {name} is not installed: it comes from the duckdb-ext-{name} "
+            wheel = "postgres" if name == "postgres_scanner" else name
+            raise RuntimeError(f"the DuckDB extension {name} is not installed: it comes from the duckdb-ext-{wheel} "
                                f"wheel in requirements.lock (`make venv`)")
         con.execute(f"load '{path}'")
 
 
-def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0):
-    """Open the database (migrated, views current). DuckDB allows one writing process: while another
-    holds the file we wait up to wait_seconds, then fail with a message naming the file."""
+def connect(path: Path | Lake, read_only: bool = False, wait_seconds: float = 30.0):
+    """Open the database (migrated, views current): a DuckDB file, or a lake (pipelines/lake.py). DuckDB
+    allows one writing process per file: while another holds it we wait up to wait_seconds, then fail
+    with a message naming the file. A lake takes many writers and readers at once."""
     import duckdb
 
+    if isinstance(path, Lake):
+        return _connect_lake(path, read_only, wait_seconds)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
@@ -84,6 +90,46 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0):
     return con
 
 
+def _connect_lake(target: Lake, read_only: bool, wait_seconds: float):
+    """A connection of its own (in memory) with the lake attached as its current database; migrated when
+    writing, its macros defined for this connection either way. Two workers starting together may both
+    migrate: the one whose commit conflicts tries again, then finds the work done."""
+    import duckdb
+
+    con = duckdb.connect(config=offline_config())
+    load_extensions(con)
+    lake.attach(con, target, read_only)
+    if read_only:
+        _create_macros(con)
+        return con
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            migrate(con)
+            return con
+        except duckdb.TransactionException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def exists(path: Path | Lake) -> bool:
+    """Whether the database has been created (a lake: whether its catalog answers and holds the schema)."""
+    if not isinstance(path, Lake):
+        return path.exists()
+    import duckdb
+
+    con = duckdb.connect(config=offline_config())
+    try:
+        lake.attach(con, path, read_only=True)
+        return bool(con.execute("select count(*) from duckdb_tables() where database_name = $db "
+                                "and table_name = 'schema_version'", {"db": lake.ALIAS}).fetchone()[0])
+    except lake.LakeError:
+        return False
+    finally:
+        con.close()
+
+
 def migrate(con, upto: int | None = None) -> list[str]:
     """Apply sql/migrations/NNN_*.sql not yet recorded in schema_version, each in its own transaction,
     then (re)create the macros of sql/macros/ and every view in sql/views/, and index for search the runs
@@ -92,8 +138,10 @@ def migrate(con, upto: int | None = None) -> list[str]:
     With `upto`, only the migrations numbered up to it are applied and the macros and views are left alone (they may
     read later columns): `newsmon db import` loads an older export at its own version, then migrates the
     rest, so later migrations' backfills run on the imported rows."""
-    con.execute("create table if not exists schema_version (version integer primary key, name varchar, "
-                "applied_at timestamp default current_timestamp)")
+    in_lake = lake.is_lake(con)
+    ddl = lake.for_lake if in_lake else str
+    con.execute(ddl("create table if not exists schema_version (version integer primary key, name varchar, "
+                    "applied_at timestamp default current_timestamp)"))
     done = {row[0] for row in con.execute("select version from schema_version").fetchall()}
     applied = []
     for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
@@ -102,33 +150,48 @@ def migrate(con, upto: int | None = None) -> list[str]:
             continue
         con.begin()
         try:
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute("insert into schema_version (version, name) values (?, ?)", [version, path.stem])
+            con.execute(ddl(path.read_text(encoding="utf-8")))
+            con.execute("insert into schema_version (version, name, applied_at) values (?, ?, current_timestamp)",
+                        [version, path.stem])
             con.commit()
         except Exception:
-            con.rollback()
+            rollback(con)
             raise
         applied.append(path.stem)
     if upto is None:
-        load_extensions(con)  # the macros use fts's stemmer
-        for path in sorted((SQL_DIR / "macros").glob("*.sql")):
-            con.execute(path.read_text(encoding="utf-8"))
+        _create_macros(con)
         _create_views(con, sorted((SQL_DIR / "views").glob("*.sql")))
         con.begin()
         try:
             searchindex.repair(con)
             con.commit()
         except Exception:
-            con.rollback()
+            rollback(con)
             raise
     return applied
 
 
+def _create_macros(con) -> None:
+    """The macros of sql/macros/: kept in a DuckDB file, so its readers have them; a lake keeps none, so
+    each connection to it makes them for itself."""
+    load_extensions(con)  # the macros use fts's stemmer
+    con.execute(macros_sql(for_lake=lake.is_lake(con)))
+
+
+def macros_sql(for_lake: bool = False) -> str:
+    """The macros of sql/macros/ in order, as one script (for a lake: temporary ones, and loading the fts
+    extension they use first, as a duckdb CLI session needs)."""
+    script = "\n".join(p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "macros").glob("*.sql")))
+    return "load fts;\n" + lake.for_lake(script) if for_lake else script
+
+
 def _create_views(con, paths: list[Path]) -> None:
-    """Create each view; one that reads a view not made yet is retried after the others."""
+    """Create each view; one that reads a view not made yet is retried after the others. In a lake a view
+    already as its file says is left alone: each creation is a commit, a snapshot of the lake, and every
+    writing connection would otherwise make a dozen, and conflict with another worker's."""
     import duckdb
 
-    pending = list(paths)
+    pending = [p for p in paths if not (lake.is_lake(con) and _view_is_current(con, p))]
     while pending:
         failed = []
         for path in pending:
@@ -139,6 +202,25 @@ def _create_views(con, paths: list[Path]) -> None:
         if len(failed) == len(pending):  # no progress: report the first real error
             con.execute(f"create or replace view {failed[0].stem} as\n{failed[0].read_text(encoding='utf-8')}")
         pending = failed
+
+
+def _view_is_current(con, path: Path) -> bool:
+    """Whether the view exists with the definition its file gives (compared as DuckDB renders both: a
+    temporary view of the file's query, which the lake never sees)."""
+    import duckdb
+
+    held = con.execute("select sql from duckdb_views() where database_name = current_database() "
+                       "and view_name = $v", {"v": path.stem}).fetchone()
+    if held is None:
+        return False
+    try:
+        con.execute(f"create or replace temp view newsmon_view_probe as\n{path.read_text(encoding='utf-8')}")
+    except duckdb.CatalogException:
+        return False
+    wanted = con.execute("select sql from duckdb_views() where view_name = 'newsmon_view_probe' "
+                         "and temporary").fetchone()[0]
+    con.execute("drop view newsmon_view_probe")
+    return wanted.replace("CREATE TEMP VIEW newsmon_view_probe", f"CREATE VIEW {path.stem}", 1) == held[0]
 
 
 def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[dict], alert_rows_fn=None,
@@ -167,15 +249,41 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
 
     Returns:
         Counts of what was written.
+
+    On a lake another process's load may commit first and conflict with this one (both rewrote a mart's
+    rows, say): the transaction is rolled back and done again, up to LOAD_ATTEMPTS times, on the lake
+    as the other left it. Done again, a load of the same run finds its own rows and changes nothing.
     """
+    import duckdb
+
+    frames = {name: _typed(df) for name, df in frames.items()}
+    attempt = 1
+    while True:
+        try:
+            return {**_write_run(con, run, frames, dq_rows, log_rows, alert_rows_fn, content, feed_state, fetched),
+                    "attempts": attempt}
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower() or attempt == LOAD_ATTEMPTS:
+                raise
+        # Apart, so that two loads that conflicted do not meet again at the same moment.
+        time.sleep(random.uniform(0.1, 0.5) * 2 ** (attempt - 1))
+        attempt += 1
+
+
+# Tries of a load whose commit conflicts with another process's (a lake only; a DuckDB file has one writer).
+LOAD_ATTEMPTS = 6
+
+
+def _write_run(con, run, frames, dq_rows, log_rows, alert_rows_fn, content, feed_state, fetched) -> dict:
+    """load_run's one transaction."""
     import pandas as pd
 
     run_id = run["run_id"]
-    frames = {name: _typed(df) for name, df in frames.items()}
     articles = frames["articles"]
     entities = frames["entities"]
     con.begin()
     try:
+        con.execute("update load_clock set loads = loads + 1")  # overlapping loads conflict (migration 013)
         if content:
             _replace_content(con, run_id, frames)
         con.execute("delete from dq_results where run_id = $run", {"run": run_id})
@@ -193,13 +301,16 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
                 con.execute("insert into fetched by name select $run as run_id, * from batch_fetched",
                             {"run": run_id})
         if feed_state:
+            # Replaced by delete and insert, here and below, not ON CONFLICT: a lake has no keys to conflict on.
             con.register("batch_feed_state", pd.DataFrame(feed_state))
             con.execute("""
-                insert into feed_state by name select * from batch_feed_state
-                on conflict (url) do update set
-                    source = excluded.source, etag = excluded.etag, last_modified = excluded.last_modified,
-                    body_sha256 = excluded.body_sha256, status = excluded.status, checked_at = excluded.checked_at
-                where excluded.checked_at >= feed_state.checked_at""")
+                create or replace temp table newer_feed_state as
+                select b.* from batch_feed_state as b
+                left join feed_state as f using (url)
+                where f.url is null or b.checked_at >= f.checked_at""")
+            con.execute("delete from feed_state where url in (select url from newer_feed_state)")
+            con.execute("insert into feed_state by name select * from newer_feed_state")
+            con.execute("drop table newer_feed_state")
         alerts = []
         if content and alert_rows_fn is not None:
             con.register("run_articles", articles.reindex(
@@ -210,16 +321,28 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
         if alerts:
             # An alert id already present (a rerun, a backfill) keeps its row and its delivery status.
             con.register("batch_alerts", pd.DataFrame(alerts))
-            con.execute("insert into alerts by name select * from batch_alerts on conflict do nothing")
+            con.execute("insert into alerts by name select * from batch_alerts "
+                        "where alert_id not in (select alert_id from alerts)")
         row = dict(run, counts=json.dumps(run.get("counts") or {}, sort_keys=True))
         con.execute("delete from runs where run_id = $run", {"run": run_id})
         con.register("batch_run", pd.DataFrame([row]))
         con.execute("insert into runs by name select * from batch_run")
         con.commit()
     except Exception:
-        con.rollback()
+        rollback(con)
         raise
     return {"articles": len(articles), "entities": len(entities), "alerts": len(alerts)}
+
+
+def rollback(con) -> None:
+    """Roll back the open transaction, if any: a commit that failed (a lake's conflict) has ended it, and
+    an error here would hide the one that matters."""
+    import duckdb
+
+    try:
+        con.rollback()
+    except duckdb.TransactionException:
+        pass
 
 
 def _typed(df):
@@ -242,18 +365,13 @@ def _replace_content(con, run_id: str, frames: dict) -> None:
         "select article_id from articles where run_id = $run", {"run": run_id}).fetchall()])
     articles = frames["articles"]
     if len(articles):
-        con.register("batch_rows", articles)
-        new = {r[0] for r in con.execute(
-            "insert into articles by name select * from batch_rows on conflict do nothing returning article_id"
-        ).fetchall()}
-        con.unregister("batch_rows")
         # Stored by another run (a reprocess, a re-ingest): replace that copy with this one.
-        moved = [a for a in articles["article_id"] if a not in new]
-        if moved:
-            _drop_articles(con, moved)
-            con.register("batch_rows", articles[articles["article_id"].isin(moved)])
-            con.execute("insert into articles by name select * from batch_rows")
-            con.unregister("batch_rows")
+        _drop_articles(con, [r[0] for r in con.execute(
+            "select article_id from articles where article_id in (select unnest($ids::varchar[]))",
+            {"ids": list(articles["article_id"])}).fetchall()])
+        con.register("batch_rows", articles)
+        con.execute("insert into articles by name select * from batch_rows")
+        con.unregister("batch_rows")
     for table in ("mentions", "claims", "claim_entities"):
         df = frames.get(table)
         if df is not None and len(df):
@@ -292,16 +410,17 @@ def _drop_articles(con, article_ids: list[str]) -> None:
 
 
 def _apply_deltas(con) -> None:
+    """Add the deltas to the marts: each touched row is read, summed with its delta, deleted and written
+    back (a row whose count comes to zero is not), so the marts read only the rows the load touches."""
     con.execute("""
-        insert into entity_forms
+        create or replace temp table delta_forms as
         select entity_id, form, regexp_replace(surface, '\\s+', ' ', 'g') as surface, sum(sign) as mentions
         from delta_mentions
         group by all
-        having sum(sign) <> 0
-        on conflict do update set mentions = mentions + excluded.mentions""")
+        having sum(sign) <> 0""")
     # An article adds one story per entity it names, however often it names it.
     con.execute("""
-        insert into entity_daily
+        create or replace temp table delta_daily as
         select day, entity_id, sum(sign) as mentions, sum(sign) filter (where first_of_article) as stories
         from (
             select *, row_number() over (partition by sign, article_id, entity_id) = 1 as first_of_article
@@ -309,12 +428,36 @@ def _apply_deltas(con) -> None:
             where counted
         )
         group by all
-        having sum(sign) <> 0 or sum(sign) filter (where first_of_article) <> 0
-        on conflict do update set mentions = mentions + excluded.mentions, stories = stories + excluded.stories""")
-    if con.execute("select count(*) from delta_mentions where sign < 0").fetchone()[0]:
-        # Only a replacement can bring a count to zero.
-        con.execute("delete from entity_forms where mentions <= 0")
-        con.execute("delete from entity_daily where mentions <= 0")
+        having sum(sign) <> 0 or sum(sign) filter (where first_of_article) <> 0""")
+    con.execute("""
+        create or replace temp table merged_forms as
+        select entity_id, form, surface, sum(mentions) as mentions
+        from (
+            select * from delta_forms
+            union all
+            select f.* from entity_forms as f semi join delta_forms as d using (entity_id, form, surface)
+        )
+        group by all""")
+    con.execute("""
+        create or replace temp table merged_daily as
+        select day, entity_id, sum(mentions) as mentions, sum(stories) as stories
+        from (
+            select * from delta_daily
+            union all
+            select e.* from entity_daily as e semi join delta_daily as d using (day, entity_id)
+            where e.day in (select day from delta_daily)
+        )
+        group by all""")
+    con.execute("delete from entity_forms where (entity_id, form, surface) in "
+                "(select (entity_id, form, surface) from merged_forms)")
+    con.execute("delete from entity_daily where day in (select day from merged_daily) and "
+                "(day, entity_id) in (select (day, entity_id) from merged_daily)")
+    # Only a replacement can bring a count to zero; such a row is not written back.
+    con.execute("insert into entity_forms by name select * from merged_forms where mentions > 0")
+    con.execute("insert into entity_daily by name select * from merged_daily where mentions > 0 "
+                "order by day, entity_id")
+    for table in ("delta_forms", "delta_daily", "merged_forms", "merged_daily"):
+        con.execute(f"drop table {table}")
 
 
 def refresh_entity_daily(con, days: list) -> None:
@@ -417,17 +560,19 @@ def snapshot_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + ".read" + db_path.suffix)
 
 
-def publish_snapshot(con, db_path: Path) -> Path:
+def publish_snapshot(con, db_path: Path | Lake) -> Path | None:
     """Copy the database, as committed, to a new file and rename it over the published snapshot.
 
     DuckDB lets one process hold a file for writing and then no other may open it, not even to read.
-    Analysts therefore read the snapshot, which is replaced atomically after each run. A reader that
+    Analysts therefore read the snapshot, which is replaced atomically after each run. A lake needs none. A reader that
     has the old snapshot open keeps a consistent view until it reconnects.
 
     The copy is of the file's bytes after a checkpoint (everything committed is in the file and the WAL
     is empty; this connection holds the write lock, so nothing changes meanwhile): a sequential copy at
     disk speed, where a logical COPY FROM DATABASE rebuilds every table and index.
     """
+    if isinstance(db_path, Lake):
+        return None  # readers attach the lake itself and see its last committed snapshot
     target = snapshot_path(db_path)
     tmp = target.with_name(target.name + ".tmp")
     con.execute("checkpoint")

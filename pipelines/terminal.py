@@ -8,7 +8,6 @@ import json
 import sys
 import time
 import unicodedata
-from pathlib import Path
 
 from pipelines import staging
 
@@ -57,7 +56,7 @@ class Reporter:
             took = f" in {counts['seconds']} s" if "seconds" in counts else ""
             print(f"newsmon: {self.label}: {stage} done{took} {json.dumps(shown)}", file=sys.stderr, flush=True)
 
-    def poll(self, folder: Path, done: set[str]) -> None:
+    def poll(self, folder, done: set[str]) -> None:
         for stage in staging.STAGES:
             counts = None if stage in done else staging.stage_counts(folder, stage)
             if counts is not None:

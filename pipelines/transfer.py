@@ -11,13 +11,19 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import UTC
 from pathlib import Path
 
-from pipelines import store
+from pipelines import lake, store
+from pipelines.lake import Lake
 
 MANIFEST = "manifest.json"
 FORMAT = "newsmon-export"
 FORMAT_VERSION = 1
+
+
+# Tables whose rows a fresh database gets from its migrations, not from loads.
+SEEDED = {"schema_version", "load_clock"}
 
 
 class TransferError(Exception):
@@ -29,7 +35,7 @@ def code_schema_version() -> int:
     return max(_code_migrations())
 
 
-def export_database(db_path: Path, directory: Path) -> dict:
+def export_database(db_path: Path | Lake, directory: Path, as_of: str | None = None) -> dict:
     """Write every table of the database's main schema to DIR/<table>.parquet, then DIR/manifest.json.
 
     One read-only transaction covers every table, so the export is one consistent state. Views and
@@ -38,21 +44,33 @@ def export_database(db_path: Path, directory: Path) -> dict:
 
     Args:
         db_path: the DuckDB file to export (opened read-only; the pipeline must not be writing it, or
-            export the snapshot it publishes instead).
+            export the snapshot it publishes instead), or a lake (read while loads go on).
         directory: a folder that does not exist yet or is empty.
+        as_of: for a lake, the snapshot to export (an id, or a time: the last snapshot committed by
+            then; the current one when None). A DuckDB file keeps no history: its current state is
+            exported, and the manifest says so.
 
     Returns:
         The manifest: format, duckdb_version, schema_version (the highest migration applied), migrations
-        (the schema_version rows) and tables (name, file, rows, columns with their types).
+        (the schema_version rows), tables (name, file, rows, columns with their types) and as_of (backend,
+        snapshot id and time for a lake, what was asked, and a note saying what was exported).
     """
-    db_path, directory = Path(db_path), Path(directory)
-    if not db_path.exists():
-        raise TransferError(f"{db_path}: no database to export")
+    directory = Path(directory)
+    if not isinstance(db_path, Lake):
+        db_path = Path(db_path)
+        if not db_path.exists():
+            raise TransferError(f"{db_path}: no database to export")
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise TransferError(f"{directory}: exists and is not an empty folder; export into a new one")
     import duckdb
 
-    con = _open_read_only(db_path)
+    if isinstance(db_path, Lake):
+        con, state = _open_lake_at(db_path, as_of)
+    else:
+        con = _open_read_only(db_path)
+        state = {"backend": "duckdb", "snapshot": None, "snapshot_time": None, "requested": as_of,
+                 "note": "The DuckDB file keeps no history: this is its current state"
+                         + (f", not its state as of {as_of}." if as_of else ".")}
     try:
         con.begin()
         names = _table_names(con)
@@ -77,7 +95,7 @@ def export_database(db_path: Path, directory: Path) -> dict:
         con.close()
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "duckdb_version": duckdb.__version__,
                 "schema_version": max((m["version"] for m in migrations), default=0),
-                "migrations": migrations, "tables": tables}
+                "migrations": migrations, "tables": tables, "as_of": state}
     tmp = directory / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, directory / MANIFEST)
@@ -135,7 +153,7 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
-def import_database(db_path: Path, directory: Path, replace: bool = False) -> dict:
+def import_database(db_path: Path | Lake, directory: Path, replace: bool = False) -> dict:
     """Build a fresh database from an export and put it at db_path.
 
     The new database is migrated up to the export's schema version, every table is loaded in one
@@ -145,8 +163,11 @@ def import_database(db_path: Path, directory: Path, replace: bool = False) -> di
     built in a file beside the target and renamed over it at the end, so a failure leaves the target as
     it was. The read-only snapshot (`store.snapshot_path`) is published again from the new file.
 
+    Into a lake (a new catalog database: a lake holding rows is refused, --replace or not), the same
+    steps run in the lake itself; a failure while loading leaves it migrated and empty.
+
     Args:
-        db_path: the database to create.
+        db_path: the database to create, or the lake to fill.
         directory: the folder `export_database` wrote.
         replace: overwrite a db_path that already holds rows (or that this DuckDB cannot read). Without
             it such a target is refused and left untouched.
@@ -157,6 +178,8 @@ def import_database(db_path: Path, directory: Path, replace: bool = False) -> di
     """
     import duckdb
 
+    if isinstance(db_path, Lake):
+        return _import_into_lake(db_path, Path(directory))
     db_path, directory = Path(db_path), Path(directory)
     manifest = read_manifest(directory)
     if db_path.exists():
@@ -192,6 +215,31 @@ def import_database(db_path: Path, directory: Path, replace: bool = False) -> di
             "tables": loaded, "created": created, "migrated": migrated, "snapshot": snapshot}
 
 
+def _import_into_lake(target: Lake, directory: Path) -> dict:
+    import duckdb
+
+    manifest = read_manifest(directory)
+    con = duckdb.connect(config=store.offline_config())
+    try:
+        store.load_extensions(con)
+        try:
+            lake.attach(con, target)
+        except lake.LakeError as exc:
+            raise TransferError(str(exc)) from exc
+        held = sum(con.execute(f"select count(*) from {_ident(n)}").fetchone()[0]
+                   for n in _table_names(con) if n not in SEEDED)
+        if held:
+            raise TransferError(f"{target} already holds {held} rows: import into a lake with a new, empty catalog "
+                                "database")
+        store.migrate(con, upto=manifest["schema_version"])
+        loaded, created = _load_tables(con, directory, manifest["tables"])
+        migrated = store.migrate(con)
+    finally:
+        con.close()
+    return {"duckdb_version": manifest.get("duckdb_version"), "schema_version": manifest["schema_version"],
+            "tables": loaded, "created": created, "migrated": migrated, "snapshot": None}
+
+
 def _load_tables(con, directory: Path, tables: list[dict]) -> tuple[list[tuple[str, int]], list[str]]:
     existing = set(_table_names(con))
     loaded, created = [], []
@@ -210,6 +258,8 @@ def _load_tables(con, directory: Path, tables: list[dict]) -> tuple[list[tuple[s
                 if unknown:
                     raise TransferError(f"{name}: the export has columns this schema lacks: {', '.join(unknown)}")
                 cols = ", ".join(_ident(c) for c in theirs)
+                # The export's rows replace any a migration seeded (load_clock's first row).
+                con.execute(f"delete from {_ident(name)}")
                 con.execute(f"insert into {_ident(name)} ({cols}) select {cols} from read_parquet($path)", params)
             else:
                 con.execute(f"create table {_ident(name)} as select * from read_parquet($path)", params)
@@ -235,10 +285,29 @@ def _rows_held(path: Path) -> str:
         return "a database written by another DuckDB version"
     try:
         rows = sum(con.execute(f"select count(*) from {_ident(n)}").fetchone()[0]
-                   for n in _table_names(con) if n != "schema_version")
+                   for n in _table_names(con) if n not in SEEDED)
     finally:
         con.close()
     return f"{rows} rows" if rows else ""
+
+
+def _open_lake_at(target: Lake, as_of: str | None):
+    """A read-only connection to the lake as it stood at the snapshot as_of names, and what it is."""
+    import duckdb
+
+    probe = duckdb.connect(config=store.offline_config())
+    try:
+        lake.attach(probe, target, read_only=True)
+        snapshot_id, at = lake.resolve_snapshot(probe, as_of)
+    except lake.LakeError as exc:
+        raise TransferError(str(exc)) from exc
+    finally:
+        probe.close()
+    con = duckdb.connect(config=store.offline_config())
+    lake.attach(con, target, read_only=True, snapshot=snapshot_id)
+    when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return con, {"backend": "ducklake", "snapshot": snapshot_id, "snapshot_time": when, "requested": as_of,
+                 "note": f"Lake snapshot {snapshot_id}, committed {when}: re-export it with --as-of {snapshot_id}."}
 
 
 def _open_read_only(path: Path):

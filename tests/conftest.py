@@ -1,4 +1,5 @@
-"""Shared fixtures: settings in a temporary data folder, real HTTP servers on 127.0.0.1."""
+"""Shared fixtures: settings in a temporary data folder, real HTTP servers on 127.0.0.1, and a database on
+each storage backend (a DuckDB file; a DuckLake lake on the local PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipelines import guard, staging
+from pipelines.lake import Lake
 from pipelines.settings import REPO_ROOT, Settings
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -75,6 +78,101 @@ def no_politeness_delay(monkeypatch):
     (child processes, such as the CLI's, inherit this)."""
     monkeypatch.setenv("NEWSMON_HOST_DELAY", "0")
     monkeypatch.setenv("NEWSMON_RETRY_BACKOFF", "0.05")
+
+
+# The machine's PostgreSQL (trust auth); each lake a test makes gets a database of its own, dropped after.
+PG = "host=127.0.0.1 port=5432 user=postgres"
+
+
+def new_lake(tmp_path: Path) -> Lake:
+    """A fresh lake: a new catalog database on the local PostgreSQL, data in a folder of the test's. Skips
+    the test, saying why, where no PostgreSQL answers."""
+    import psycopg2
+
+    name = f"newsmon_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg2.connect(f"{PG} dbname=postgres connect_timeout=3")
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"the ducklake backend needs PostgreSQL on 127.0.0.1:5432: {str(exc).strip()}")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"create database {name}")
+    admin.close()
+    return Lake(f"{PG} dbname={name}", str(tmp_path / "lake"))
+
+
+def drop_lake(lake: Lake) -> None:
+    import psycopg2
+
+    name = lake.catalog.rsplit("dbname=", 1)[1]
+    admin = psycopg2.connect(f"{PG} dbname=postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {name} with (force)")
+    admin.close()
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def database(request, tmp_path: Path):
+    """Where a test's database lives, once per backend: a DuckDB file, then a lake."""
+    if request.param == "duckdb":
+        yield tmp_path / "n.duckdb"
+        return
+    lake = new_lake(tmp_path)
+    yield lake
+    drop_lake(lake)
+
+
+class S3Server:
+    """moto in server mode on a loopback port (from .venv-s3, `make venv`): a real S3 API over HTTP that
+    DuckDB's httpfs talks to, as to MinIO or AWS. Only what the tests need of a client: make a bucket,
+    list what is in it."""
+
+    def __init__(self, tmp_path: Path):
+        binary = REPO_ROOT / ".venv-s3" / "bin" / "moto_server"
+        if not binary.exists():
+            pytest.skip(f"{binary} is missing: `make venv` installs the S3 test server from tools/s3-server.lock")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.log = open(tmp_path / "moto.log", "w")  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"moto did not start: {(tmp_path / 'moto.log').read_text()}") from None
+                time.sleep(0.2)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def make_bucket(self, name: str) -> None:
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/{name}", method="PUT"), timeout=10).close()
+
+    def keys(self, bucket: str) -> list[str]:
+        import re
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/{bucket}?list-type=2&max-keys=1000", timeout=10) as resp:
+            return re.findall(r"<Key>([^<]+)</Key>", resp.read().decode())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def s3(tmp_path: Path):
+    server = S3Server(tmp_path)
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -346,11 +444,11 @@ def fetch_urls(settings, urls, local=True, **overrides):
 
     s = dataclasses.replace(settings, **overrides)
     ref = runs.new_run(s, "ingest", scope=repr(urls))
-    staging.write_rows(ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
+    staging.write_rows(s, ref, "candidates", [asdict(Candidate(u, "wire", local=local)) for u in urls])
     t0 = time.monotonic()
     counts = run.fetch_stage(s, ref)
     elapsed = time.monotonic() - t0
-    fetched = {r["url"]: r for r in staging.read_rows(ref, "fetched")}
+    fetched = {r["url"]: r for r in staging.read_rows(s, ref, "fetched")}
     logged = json.loads((Path(ref["dir"]) / "log_fetch.json").read_text())
     logs = {r["url"]: r for r in logged if r["stage"] == "fetch"}
     assert counts["fetched"] == len(fetched) and counts["fetch_failed"] == len(logs)

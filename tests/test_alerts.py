@@ -60,8 +60,9 @@ T3 = "In Rotterdam, <script>alert(1)</script> protesters & dockers met Marta Kel
 
 
 @pytest.fixture
-def db(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+def db(database):
+    """A database on each backend (a DuckDB file, a lake): the rules and channels behave alike."""
+    con = store.connect(database)
     yield con
     con.close()
 
@@ -254,3 +255,59 @@ def test_a_snippet_marks_only_the_match_even_in_text_quoted_with_guillemets():
     text = "Il a dit « non » à Paris hier, « jamais »."
     snip = search.snippet(text, text.index("Paris"), text.index("Paris") + 5)
     assert snip.count("«") == 1 and snip.count("»") == 1 and "«Paris»" in snip and "‹ non ›" in snip
+
+
+def _deliver_at(target, wl_path, out, start):
+    """A worker process: wait for the common start, then deliver what is due; what it sent."""
+    import time
+
+    con = store.connect(target)
+    wl = alerts.load_watchlist(wl_path)
+    time.sleep(max(0.0, start - time.time()))
+    counts = channels.deliver(con, wl, out, NOW, env={})
+    con.close()
+    return counts["sent"]
+
+
+def test_two_deliveries_at_once_on_a_lake_send_each_alert_once(tmp_path):
+    # Two workers delivering the same due alerts (two alert tasks on a lake with two writer slots): the
+    # claim makes one of them find the alerts taken.
+    import multiprocessing
+    import time
+
+    from tests.conftest import drop_lake, new_lake
+
+    target = new_lake(tmp_path)
+    try:
+        wl_path = tmp_path / "watchlist.yaml"
+        wl_path.write_text(CHANNELS + """
+rules:
+  - {id: kellerman, name: Marta Kellerman, type: PERSON, channels: [file]}
+  - {id: kyiv, name: Kyiv, channels: [file]}
+""")
+        con = store.connect(target)
+        loaded(con, alerts.load_watchlist(wl_path))
+        due = con.execute("select count(*) from alerts where status = 'pending'").fetchone()[0]
+        con.close()
+        out = tmp_path / "alerts.jsonl"
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(2) as pool:
+            sent = pool.starmap(_deliver_at, [(target, wl_path, out, time.time() + 5)] * 2)
+        lines = [json.loads(x)["alert_id"] for x in out.read_text().splitlines()]
+        assert sorted(lines) == sorted(set(lines)) and len(lines) == due == sum(sent) > 1, (sent, due)
+    finally:
+        drop_lake(target)
+
+
+def test_a_claim_whose_delivery_died_is_sent_at_the_next_run(tmp_path, db):
+    wl = watch(tmp_path, CHANNELS + """
+rules:
+  - {id: kellerman, name: Marta Kellerman, type: PERSON, channels: [file]}
+""")
+    loaded(db, wl)
+    # A delivery claimed them at NOW and its process died before sending.
+    db.execute("update alerts set status = 'sending', next_attempt_at = $now", {"now": NOW})
+    out = tmp_path / "alerts.jsonl"
+    assert channels.deliver(db, wl, out, NOW, env={})["sent"] == 0  # the same run: still claimed
+    assert channels.deliver(db, wl, out, datetime(2026, 11, 26), env={})["sent"] == 2
+    assert db.execute("select distinct status from alerts").fetchall() == [("sent",)]

@@ -281,7 +281,8 @@ def test_sources_are_read_concurrently_and_listed_in_their_order(settings, serve
     ref = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, ref)
     assert counts["discovered"] == 4 and counts["discover_failed"] == 1
-    assert [c["url"] for c in staging.read_rows(ref, "candidates")] == [f"https://x.test/{i}" for i in range(4)]
+    listed = [c["url"] for c in staging.read_rows(settings, ref, "candidates")]
+    assert listed == [f"https://x.test/{i}" for i in range(4)]
     (log,) = json.loads((Path(ref["dir"]) / "log_discover.json").read_text())
     assert (log["source"], log["http_status"], log["reason"]) == ("down", 503,
                                                                    "HTTP 503 Service Unavailable (after 3 attempts)")
@@ -299,7 +300,7 @@ def test_a_304_is_counted_and_replays_the_stored_body(settings, server):
 
     first = runs.new_run(settings, "daily", DAY, NEXT)
     counts = run.discover(settings, first)
-    assert counts["not_modified"] == 0 and [c["url"] for c in staging.read_rows(first, "candidates")] == [
+    assert counts["not_modified"] == 0 and [c["url"] for c in staging.read_rows(settings, first, "candidates")] == [
         "https://x.test/a"]  # b is after the window
     run.check(settings, first)
     run.load(settings, first, DAY)
@@ -312,7 +313,8 @@ def test_a_304_is_counted_and_replays_the_stored_body(settings, server):
     assert asked["/feed.xml"].get("If-None-Match") == '"v1"' and asked["/news.xml"].get("If-Modified-Since") == stamp
     # Both are unchanged, and b, listed already at the first run but after its window, is still found.
     assert counts["not_modified"] == 2
-    assert {"https://x.test/b", "https://x.test/c"} <= {c["url"] for c in staging.read_rows(second, "candidates")}
+    listed = {c["url"] for c in staging.read_rows(settings, second, "candidates")}
+    assert {"https://x.test/b", "https://x.test/c"} <= listed
     run.check(settings, second)
     run.load(settings, second, NEXT)
     # A backfill of an older day loads afterwards: the newer state stays.
@@ -372,7 +374,7 @@ def test_a_warc_file_is_imported_without_refetching(tmp_path, settings):
     assert counts["fetched"] == 2 and counts["fetch_failed"] == 0
     counts = run.extract_stage(settings, ref)
     assert counts["extracted"] == 2
-    strike, zurich = staging.read_rows(ref, "articles")
+    strike, zurich = staging.read_rows(settings, ref, "articles")
     assert strike["url"] == "https://news.invalid/port-strike" and strike["title"] == "Port strike ends"
     assert "three-day strike" in strike["text"] and strike["fetched_at"] == NEXT
     assert zurich["title"] == "Zürich court rules" and "müller family" in zurich["text"]  # the record's charset
@@ -476,9 +478,9 @@ def test_a_sitemap_source_naming_only_a_site_starts_from_its_robots_txt(settings
     write_sources(settings, f"sources:\n  - {{name: site, kind: sitemap, url: '{server.url}/', local: true}}\n")
     ref = runs.new_run(settings, "daily", DAY, NEXT)
     run.discover(settings, ref)
-    assert [c["url"] for c in staging.read_rows(ref, "candidates")] == ["https://x.test/listed"]
+    assert [c["url"] for c in staging.read_rows(settings, ref, "candidates")] == ["https://x.test/listed"]
 
     server.add("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")  # no Sitemap: line
     ref = runs.new_run(settings, "daily", NEXT, NEXT + (NEXT - DAY))
     run.discover(settings, ref)
-    assert [c["url"] for c in staging.read_rows(ref, "candidates")] == ["https://x.test/conventional"]
+    assert [c["url"] for c in staging.read_rows(settings, ref, "candidates")] == ["https://x.test/conventional"]

@@ -5,6 +5,7 @@ import pytest
 from pipelines import fetch
 from pipelines.client import Client
 from pipelines.guard import public
+from pipelines.objects import Folder
 
 
 @pytest.fixture
@@ -43,9 +44,10 @@ def test_unreachable_host_is_a_fetch_error(client):
 
 
 def test_raw_storage_is_content_addressed(tmp_path):
-    d1 = fetch.store_raw(tmp_path, b"<html>same</html>")
-    d2 = fetch.store_raw(tmp_path, b"<html>same</html>")
-    assert d1 == d2 and fetch.load_raw(tmp_path, d1) == b"<html>same</html>"
+    raw = Folder(str(tmp_path))
+    d1 = fetch.store_raw(raw, b"<html>same</html>")
+    d2 = fetch.store_raw(raw, b"<html>same</html>")
+    assert d1 == d2 and fetch.load_raw(raw, d1) == b"<html>same</html>"
     assert len(list(tmp_path.rglob("*.gz"))) == 1
 
 

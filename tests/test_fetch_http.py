@@ -10,7 +10,6 @@ import time
 import zlib
 from datetime import datetime
 from email.utils import formatdate
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
@@ -60,7 +59,7 @@ def test_every_failure_is_logged_with_its_reason_and_the_other_pages_are_fetched
     s, ref, fetched, logs, _ = fetch_urls(settings, urls, max_bytes=50_000, fetch_timeout=0.3, fetch_attempts=2)
 
     assert set(fetched) == {ok, zipped, deflated, raw_deflated}
-    assert {fetch.load_raw(s.raw_dir, r["raw_sha256"]) for r in fetched.values()} == {ARTICLE.encode()}
+    assert {fetch.load_raw(s.raw, r["raw_sha256"]) for r in fetched.values()} == {ARTICLE.encode()}
     expected = {
         gone: ("HTTP 410 Gone", 410, 1),
         site.url + "/missing.html": ("HTTP 404 Not Found", 404, 1),
@@ -217,7 +216,7 @@ def test_wrong_or_missing_charsets_come_out_as_the_right_text(settings, servers)
     assert {u: r["charset"] for u, r in fetched.items()} == {undeclared: "cp1252", mislabelled: "cp1252",
                                                              utf8_as_latin1: "utf-8"}
     run.extract_stage(s, ref)
-    texts = {r["url"]: r["text"] for r in staging.read_rows(ref, "articles")}
+    texts = {r["url"]: r["text"] for r in staging.read_rows(s, ref, "articles")}
     for url in (undeclared, mislabelled, utf8_as_latin1):
         assert "était fermé à Zürich" in texts[url] and "maître d’hôtel" in texts[url]
 
@@ -288,7 +287,7 @@ def test_fetch_log_rows_carry_the_runs_logical_time_and_attempts(settings, serve
     for ref in (daily, ingest):
         run.discover(settings, ref, [site.url + "/missing.html", site.url + "/error.html"])
         run.fetch_stage(settings, ref)
-        staging.write_json(Path(ref["dir"]) / "dq.json", [])
+        staging.write_json(staging.folder(settings, ref), "dq.json", [])
         run.load(settings, ref, start if ref is daily else None)
     con = duckdb.connect(str(settings.db_path), read_only=True)
     rows = con.execute("select run_id, regexp_extract(url, '[^/]+$'), http_status, attempts, logged_at "

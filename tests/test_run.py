@@ -134,7 +134,7 @@ def test_analysis_in_worker_processes_gives_exactly_the_rows_of_one_process(sett
     for processes in (1, 2):
         s = dataclasses.replace(settings, workers=processes)
         ref = runs.new_run(s, "ingest", scope=f"workers-{processes}")
-        staging.write_rows(ref, "articles", rows)
+        staging.write_rows(s, ref, "articles", rows)
         counts = run.analyse(s, ref)
         assert counts["mentions"] > 100 and counts["claims"] > 20
         outputs[processes] = {name: pd.read_parquet(Path(ref["dir"]) / f"{name}.parquet")
@@ -162,7 +162,7 @@ def test_every_language_gets_entities_but_only_english_gets_claims(settings):
              "text": text, "language": language.identify(text).language} for lang, text in texts.items()]
     assert [r["language"] for r in rows] == ["en", "de"]
     ref = runs.new_run(settings, "ingest", scope="languages")
-    staging.write_rows(ref, "articles", rows)
+    staging.write_rows(settings, ref, "articles", rows)
     counts = run.analyse(settings, ref)
     assert counts["no_entities_language_not_analysed"] == 0 and counts["claims_skipped_language"] == 1
     mentions = pd.read_parquet(Path(ref["dir"]) / "mentions.parquet")

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from pipelines import alerts, cli, search, searchindex, store
+from pipelines.lake import Lake
+from tests.conftest import drop_lake, new_lake
 
 SINCE, UNTIL = datetime(2026, 11, 1), datetime(2026, 12, 1)
 CORPUS = {
@@ -63,12 +65,17 @@ def load(con, ids, run_id="r1", alert_rows_fn=None):
                    [], [], alert_rows_fn=alert_rows_fn)
 
 
-@pytest.fixture
-def db(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+@pytest.fixture(scope="module", params=["duckdb", "ducklake"])
+def db(request, tmp_path_factory):
+    """The corpus loaded once per backend for the tests that only read it (a DuckDB file, a lake)."""
+    folder = tmp_path_factory.mktemp("search")
+    target = folder / "n.duckdb" if request.param == "duckdb" else new_lake(folder)
+    con = store.connect(target)
     load(con, sorted(CORPUS))
     yield con
     con.close()
+    if request.param == "ducklake":
+        drop_lake(target)
 
 
 def found(con, query, **window):
@@ -177,8 +184,8 @@ def _fresh_index(con):
                               "from articles))").fetchall())
 
 
-def test_the_index_follows_reruns_moves_and_crashes(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+def test_the_index_follows_reruns_moves_and_crashes(database):
+    con = store.connect(database)
     load(con, ["a1", "a2", "a7"], "r1")
     assert found(con, "flu") == {"a7"}
     # A rerun of r1 that no longer has a7: search forgets it with the articles.
@@ -209,7 +216,7 @@ def test_the_index_follows_reruns_moves_and_crashes(tmp_path):
     con.execute("delete from search_runs")
     con.execute("delete from search_postings")
     con.close()
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     assert found(con, "ceasefire") == {"a2", "a3"} and _index(con) == _fresh_index(con)
     assert _terms_cover_the_index(con)
     con.close()
@@ -237,12 +244,12 @@ def test_best_stories_mark_the_match_and_show_a_story_once(db):
     assert "«Strikers»" in a4["snippet"] or "«strike»" in a4["snippet"]
 
 
-def test_keyword_alerts_and_search_select_the_same_stories(tmp_path):
+def test_keyword_alerts_and_search_select_the_same_stories(database, tmp_path):
     query = "(ceasefire OR flu OR strike) NOT football"
     wl_path = tmp_path / "watchlist.yaml"
     wl_path.write_text(f"rules:\n  - id: topic\n    query: '{query}'\n  - id: old\n    keywords: [port strike]\n")
     watchlist = alerts.load_watchlist(wl_path)
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     load(con, sorted(CORPUS), "r1",
          alert_rows_fn=lambda c: alerts.evaluate(c, watchlist, "r1", datetime(2026, 11, 25), None))
     fired = {(r[0], r[1]) for r in con.execute("select rule_id, article_id from alerts").fetchall()}
@@ -262,10 +269,16 @@ def test_a_watchlist_query_that_does_not_parse_is_refused_with_the_rule(tmp_path
         alerts.load_watchlist(path)
 
 
-def test_newsmon_search_in_the_terminal(db, tmp_path, capsys):
-    path = db.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
-    db.close()
-    argv = ["search", "--db", path, "--from", "2026-11-20", "--to", "2026-11-23"]
+def test_newsmon_search_in_the_terminal(database, monkeypatch, capsys):
+    con = store.connect(database)
+    load(con, sorted(CORPUS))
+    con.close()
+    if isinstance(database, Lake):
+        for k, v in (("NEWSMON_STORAGE", "ducklake"), ("NEWSMON_LAKE_CATALOG", database.catalog),
+                     ("NEWSMON_LAKE_DATA", database.data)):
+            monkeypatch.setenv(k, v)
+    where = [] if isinstance(database, Lake) else ["--db", str(database)]
+    argv = ["search", *where, "--from", "2026-11-20", "--to", "2026-11-23"]
     assert cli.main(argv + ["strike", "--top", "5"]) == 0
     out = capsys.readouterr().out
     assert "strike: 3 of 7 stories" in out and "Top sources" in out and "harbour.example" in out
@@ -284,8 +297,8 @@ def test_newsmon_search_in_the_terminal(db, tmp_path, capsys):
     assert err == ["newsmon: error: query: position 10: ( is not closed"]
 
 
-def test_compaction_rewrites_the_index_in_word_order_and_changes_no_answer(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+def test_compaction_rewrites_the_index_in_word_order_and_changes_no_answer(database):
+    con = store.connect(database)
     for i, aid in enumerate(sorted(CORPUS)):  # one run per article: the index in run order, words mixed
         load(con, [aid], f"r{i}")
     queries = ["ceasefire", '"port strike"', "strik* NOT football", "lang:fr OR flu"]
@@ -302,12 +315,12 @@ def test_compaction_rewrites_the_index_in_word_order_and_changes_no_answer(tmp_p
 
 
 
-def test_a_phrase_is_its_words_one_after_another_as_the_text_says(tmp_path):
+def test_a_phrase_is_its_words_one_after_another_as_the_text_says(database):
     # The index's positions against the text itself: random texts over a few words (stopwords, plurals and
     # repeats among them) and every phrase of two or three of them, "new new" and "port of port" too.
     rng = random.Random(20)
     vocabulary = ["port", "ports", "strike", "striking", "new", "york", "the", "of", "workers", "Port-Strike"]
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     frame = articles(["a1"] * 60)
     frame["article_id"] = [f"r{i:02}" for i in range(60)]
     frame["title"] = [" ".join(rng.choices(vocabulary, k=3)) for _ in range(60)]
@@ -327,24 +340,24 @@ def test_a_phrase_is_its_words_one_after_another_as_the_text_says(tmp_path):
     con.close()
 
 
-def test_an_index_from_before_positions_is_built_again(tmp_path):
+def test_an_index_from_before_positions_is_built_again(database):
     # A database indexed before migration 011 has no positions: opening it for writing indexes it again.
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     load(con, sorted(CORPUS))
     con.execute("alter table search_postings drop column positions")
     con.execute("delete from schema_version where version = 11")
     con.close()
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     assert found(con, '"port strike"') == {"a1", "a6"} and found(con, '"strike port"') == {"a4"}
     assert _index(con) == _fresh_index(con)
     assert con.execute("select count(*) from search_postings where positions is null").fetchone()[0] == 0
     con.close()
 
 
-def test_an_index_from_before_keys_gets_them_in_key_order_without_indexing_again(tmp_path):
+def test_an_index_from_before_keys_gets_them_in_key_order_without_indexing_again(database):
     # Migration 012 keys the rows a database already holds (the expression is search_key's, written out
     # because macros come after migrations) and rewrites them in key order; no run is indexed again.
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     for i, aid in enumerate(sorted(CORPUS)):
         load(con, [aid], f"r{i}")
     fresh = _fresh_index(con)
@@ -353,7 +366,7 @@ def test_an_index_from_before_keys_gets_them_in_key_order_without_indexing_again
     con.execute("delete from schema_version where version = 12")
     con.execute("update search_runs set compacted = true")
     con.close()
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     assert _index(con) == fresh
     keys = con.execute("select term_key, run_id from search_postings").fetchall()
     assert keys == sorted(keys) and None not in {k for k, _ in keys}

@@ -34,3 +34,18 @@ def test_unknown_or_malformed_settings_are_named(tmp_path):
 def test_settings_round_trip_through_the_environment(tmp_path):
     s = Settings.from_env({"NEWSMON_DATA_DIR": str(tmp_path), "NEWSMON_GRACE_DAYS": "4"})
     assert Settings.from_env(s.as_env()) == s
+
+
+def test_the_storage_setting_names_what_a_lake_needs(tmp_path):
+    from pipelines.lake import Lake
+
+    base = {"NEWSMON_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).database == tmp_path / "newsmon.duckdb"
+    with pytest.raises(SettingsError, match="NEWSMON_LAKE_CATALOG"):
+        Settings.from_env({**base, "NEWSMON_STORAGE": "ducklake"})
+    with pytest.raises(SettingsError, match="not duckdb or ducklake"):
+        Settings.from_env({**base, "NEWSMON_STORAGE": "postgres"})
+    lake = Settings.from_env({**base, "NEWSMON_STORAGE": "ducklake", "NEWSMON_LAKE_CATALOG": "dbname=l",
+                              "NEWSMON_LAKE_DATA": "s3://b/p/", "NEWSMON_S3_SECRET": "hunter2"})
+    assert isinstance(lake.database, Lake) and lake.database.data == "s3://b/p/"
+    assert "hunter2" not in repr(lake) and "hunter2" not in repr(lake.database)

@@ -5,8 +5,8 @@ import pytest
 from pipelines import store
 
 
-def test_migrations_apply_once_and_views_exist(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+def test_migrations_apply_once_and_views_exist(database):
+    con = store.connect(database)
     assert con.execute("select count(*) from schema_version").fetchone()[0] >= 1
     assert store.migrate(con) == []  # nothing new the second time
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
@@ -34,8 +34,8 @@ def frames(aid="a1", text="Kyiv is a city.", surface="Kyiv"):
 RUN = {"run_id": "r1", "kind": "ingest", "status": "success", "counts": {"kept": 1}}
 
 
-def test_a_failing_load_leaves_the_database_as_it_was(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+def test_a_failing_load_leaves_the_database_as_it_was(database):
+    con = store.connect(database)
     store.load_run(con, RUN, frames(), [], [])
     before = con.execute("select * from articles").fetchall()
 
@@ -48,8 +48,8 @@ def test_a_failing_load_leaves_the_database_as_it_was(tmp_path):
     assert con.execute("select name, aliases from entities").fetchall() == [("Kyiv", [])]
 
 
-def test_reloading_a_run_replaces_its_rows_and_recomputes_aliases(tmp_path):
-    con = store.connect(tmp_path / "n.duckdb")
+def test_reloading_a_run_replaces_its_rows_and_recomputes_aliases(database):
+    con = store.connect(database)
     store.load_run(con, RUN, frames(), [], [])
     store.load_run(con, RUN, frames(text="Kiev is a city.", surface="Kiev"), [], [])
     assert con.execute("select count(*) from articles").fetchone()[0] == 1
@@ -99,13 +99,13 @@ def random_run(rng, run_id, pool):
             "claims": pd.DataFrame(columns=["claim_id", "article_id", "kind", "text", "start_char", "end_char"])}
 
 
-def test_incremental_marts_match_a_full_recount_after_reruns_and_moves(tmp_path):
+def test_incremental_marts_match_a_full_recount_after_reruns_and_moves(database):
     """Loads keep entity_daily, entity_forms and entity names by deltas; after any sequence of loads,
     reruns and articles moving between runs they equal what a recount from scratch gives."""
     import random
 
     rng = random.Random(7)
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     pool = [f"a{i}" for i in range(12)]
     for step in range(40):
         run_id = f"r{rng.randint(1, 5)}"
@@ -159,7 +159,7 @@ def test_the_snapshot_is_readable_while_the_writer_holds_the_database_and_replac
     assert fresh.execute("select count(*) from entity_forms").fetchone()[0] == 1
 
 
-def test_a_run_without_mentions_loads_its_alerts_whatever_types_its_empty_frames_have(tmp_path):
+def test_a_run_without_mentions_loads_its_alerts_whatever_types_its_empty_frames_have(database, tmp_path):
     # Staging gives an empty frame back from Parquet with null-typed (object or float) columns; DuckDB 1.4
     # took them for numbers and the alerts' join of mentions with articles failed to cast the ids.
     from datetime import datetime
@@ -167,7 +167,7 @@ def test_a_run_without_mentions_loads_its_alerts_whatever_types_its_empty_frames
     from pipelines import alerts
 
     now = datetime(2026, 11, 25)
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     store.load_run(con, RUN, frames(), [], [])  # an entity to join with
     empty = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in [
         ("mention_id", "float64"), ("article_id", "float64"), ("entity_id", object), ("surface", object),
@@ -181,10 +181,10 @@ def test_a_run_without_mentions_loads_its_alerts_whatever_types_its_empty_frames
     assert con.execute("select rule_id, article_id from alerts").fetchall() == [("city", "a1")]
 
 
-def test_a_large_batch_of_new_entities_with_aliases_loads(tmp_path):
+def test_a_large_batch_of_new_entities_with_aliases_loads(database):
     # Thousands of entities new in one load, each named two ways: DuckDB 1.4 failed an UPDATE of their
     # aliases (a list column) on rows the same transaction inserted, with a duplicate key.
-    con = store.connect(tmp_path / "n.duckdb")
+    con = store.connect(database)
     n = 6000
     f = frames(aid="a1", text="x " * 10)
     f["entities"] = pd.DataFrame([{"entity_id": f"e{i}", "name": f"Name {i}", "type": "PERSON", "country_code": None,

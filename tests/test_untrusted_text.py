@@ -239,7 +239,7 @@ def test_terminal_output_prints_rich_markup_and_escapes_literally(tmp_path, caps
 
 def test_run_summary_prints_fetch_failures_without_terminal_escapes(tmp_path, capsys):
     _load(tmp_path / "n.duckdb")
-    settings = SimpleNamespace(db_path=tmp_path / "n.duckdb")
+    settings = SimpleNamespace(db_path=tmp_path / "n.duckdb", database=tmp_path / "n.duckdb")
     cli._print_summary(settings, "r1", {})
     out = capsys.readouterr().out
     assert "\x1b" not in out and "bad\\x1b]0;pwned\\x07" in out and "[bold red]RED[/bold red]" in out
@@ -265,6 +265,8 @@ SPLICED = {
     ("transfer.py", "_ident(name)"): "a table name (the catalog's or a manifest's) quoted as an identifier",
     ("transfer.py", "_ident(n)"): "as _ident(name)",
     ("transfer.py", "cols"): "column names, each quoted as an identifier by _ident",
+    ("lake.py", "ALIAS"): "the constant name the lake is attached under ('lake')",
+    ("lake.py", "snapshots"): "a constant: the table function ducklake_snapshots('lake')",
 }
 
 

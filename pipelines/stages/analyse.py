@@ -28,7 +28,7 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
     (NEWSMON_NLP_LANGUAGES), or it was analysed and named no one."""
     from pipelines import entities
 
-    batch = staging.read_rows(run, "articles")
+    batch = staging.read_rows(s, run, "articles")
     rows = staging.batch(batch, part, s.batch_size)
     wanted = {x.strip() for x in s.nlp_languages.split(",")}
     analysed = [r for r in rows if "*" in wanted or r["language"] in wanted]
@@ -53,15 +53,15 @@ def analyse(s: Settings, run: dict, part: int | None = None) -> dict:
             entity_rows.setdefault(e["entity_id"], e)
         for k, v in res["notes"].items():
             notes[k] = notes.get(k, 0) + v
-    staging.write_rows(run, "mentions", mention_rows, part)
-    staging.write_rows(run, "entities", list(entity_rows.values()), part)
-    staging.write_rows(run, "claims", claim_rows, part)
-    staging.write_rows(run, "claim_entities", link_rows, part)
+    staging.write_rows(s, run, "mentions", mention_rows, part)
+    staging.write_rows(s, run, "entities", list(entity_rows.values()), part)
+    staging.write_rows(s, run, "claims", claim_rows, part)
+    staging.write_rows(s, run, "claim_entities", link_rows, part)
     named = {m["article_id"] for m in mention_rows}
     counts = {"entities": len(entity_rows), "mentions": len(mention_rows), "claims": len(claim_rows),
               "no_entities_language_not_analysed": len(rows) - len(analysed),
               "no_entities_none_found": sum(r["article_id"] not in named for r in analysed), **notes}
-    return staging.finish_stage(run, "analyse", counts, part=part)
+    return staging.finish_stage(s, run, "analyse", counts, part=part)
 
 
 def _memory_file(s: Settings, run_id: str, replaced: list[str]) -> Path:
@@ -71,10 +71,10 @@ def _memory_file(s: Settings, run_id: str, replaced: list[str]) -> Path:
     from pipelines import memory
 
     names: list = []
-    if s.db_path.exists():
+    if store.exists(s.database):
         import duckdb
 
-        con = store.connect(s.db_path, read_only=True)
+        con = store.connect(s.database, read_only=True)
         try:
             names = memory.from_store(con, replaced, run_id)
         except duckdb.CatalogException:  # a database from before migration 006 (read-only opens do not migrate)

@@ -32,7 +32,7 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
             tags = [t.strip() for t in s.source_tags.split(",") if t.strip()]
         sources = selected(load_sources(s.sources_path), tags)
         http = Client.from_settings(s)
-        ctx = feeds.Context(client=http, max_bytes=s.max_bytes, raw_dir=s.raw_dir, state=_feed_state(s),
+        ctx = feeds.Context(client=http, max_bytes=s.max_bytes, raw=s.raw, state=_feed_state(s),
                             since=window.earliest, checked_at=window.end)
         try:
             found += feeds.discover_all(sources, ctx)
@@ -44,7 +44,7 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
     cands = _unique(c for c in found if isinstance(c, Candidate))
     counts = {"discovered": len(cands), "discover_failed": sum(x.stage == "discover" for x in logs),
               "not_modified": sum(f.status == 304 for f in states)}
-    staging.write_rows(run, "feed_state", [asdict(f) for f in states])
+    staging.write_rows(s, run, "feed_state", [asdict(f) for f in states])
     if window.start:
         in_window = [c for c in cands
                      if c.feed_published is None or window.earliest <= c.feed_published < window.end]
@@ -52,22 +52,22 @@ def discover(s: Settings, run: dict, inputs: list[str] | None = None, tags: list
         known = _stored_elsewhere(s, run["run_id"], in_window)
         cands = [c for c in in_window if c.url not in known and article_id(c.url) not in known]
         counts["already_stored"] = len(in_window) - len(cands)
-    staging.write_rows(run, "candidates", [asdict(c) for c in cands])
-    return staging.finish_stage(run, "discover", counts, logs)
+    staging.write_rows(s, run, "candidates", [asdict(c) for c in cands])
+    return staging.finish_stage(s, run, "discover", counts, logs)
 
 
 def parts(s: Settings, run: dict) -> list[int]:
     """The batches the run's candidates split into (batch_size each, at least one), for the DAG's
     mapped fetch, extract and analyse tasks."""
-    n = len(staging.read_rows(run, "candidates"))
+    n = len(staging.read_rows(s, run, "candidates"))
     return list(range(max(1, -(-n // s.batch_size))))
 
 
 def _feed_state(s: Settings) -> dict[str, FeedState]:
     """What each feed and sitemap URL answered last, read-only: `load` is the database's one writer."""
-    if not s.db_path.exists():
+    if not store.exists(s.database):
         return {}
-    con = store.connect(s.db_path, read_only=True)
+    con = store.connect(s.database, read_only=True)
     try:
         return queries.feed_states(con)
     finally:
@@ -77,9 +77,9 @@ def _feed_state(s: Settings) -> dict[str, FeedState]:
 def _stored_elsewhere(s: Settings, rid: str, cands: list[Candidate]) -> set[str]:
     """The article ids and URLs among the candidates that another run already stored: as an article, or
     as fetched bytes that did not make one (a PDF link, a page too short); reprocess re-reads those."""
-    if not cands or not s.db_path.exists():
+    if not cands or not store.exists(s.database):
         return set()
-    con = store.connect(s.db_path, read_only=True)
+    con = store.connect(s.database, read_only=True)
     try:
         return queries.stored_elsewhere(con, [article_id(c.url) for c in cands], [c.url for c in cands], rid)
     finally:

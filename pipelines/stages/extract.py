@@ -15,7 +15,7 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     With `part`, the items fetched by that batch, in this process (the DAG's workers are the parallelism)."""
     rows, logs = [], []
     earliest = runs.window(s, run).earliest
-    fetched = staging.read_rows(run, "fetched", part)
+    fetched = staging.read_rows(s, run, "fetched", part)
     processes = s.workers if part is None else 1
     for f, row in zip(fetched, workers.parallel(extract_one, [(s, run, f) for f in fetched], processes), strict=True):
         if isinstance(row, LogRecord):
@@ -28,7 +28,7 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
             continue
         rows.append(row)
     unique = staging.first_per_article(rows)  # one URL listed by two sources is one article
-    staging.write_rows(run, "articles", unique, part)
+    staging.write_rows(s, run, "articles", unique, part)
     counts = {"extracted": len(unique), "extract_failed": len(logs),
               # The gate an HTML page passes only if it holds an article (extract.MIN_WORDS).
               "no_article_in_page": sum(x.reason.startswith("no article in the page") for x in logs),
@@ -36,7 +36,7 @@ def extract_stage(s: Settings, run: dict, part: int | None = None) -> dict:
               # How each article's language was settled: identified from its text, or (the identifier
               # unsure) the source's declared language, or the configured default.
               **{f"language_{o}": sum(r["language_origin"] == o for r in unique) for o in LANGUAGE_ORIGINS}}
-    return staging.finish_stage(run, "extract", counts, logs, part)
+    return staging.finish_stage(s, run, "extract", counts, logs, part)
 
 
 def extract_one(args) -> dict | LogRecord:
@@ -59,7 +59,7 @@ def extract_one(args) -> dict | LogRecord:
 
 
 def _article_row(s: Settings, run: dict, f: dict) -> dict:
-    body = fetch.load_raw(s.raw_dir, f["raw_sha256"])
+    body = fetch.load_raw(s.raw, f["raw_sha256"])
     published = runs.as_datetime(f["feed_published"]) if f.get("feed_published") else None
     if f["kind"] == "html":
         # Decoded with the charset fetch settled on: trafilatura ignores the declared one and guesses

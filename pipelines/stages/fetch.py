@@ -16,7 +16,7 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     """Fetch every candidate, keep the bytes content-addressed under data/raw/. Pages of different
     hosts are fetched at the same time, each host politely (robots.txt, a delay, retries: client.Client).
     With `part`, only that batch of the candidates (a mapped task of the DAG)."""
-    cands = [Candidate(**c) for c in staging.batch(staging.read_rows(run, "candidates"), part, s.batch_size)]
+    cands = [Candidate(**c) for c in staging.batch(staging.read_rows(s, run, "candidates"), part, s.batch_size)]
     client = Client.from_settings(s)
 
     def one(c: Candidate) -> tuple[dict | None, LogRecord | None]:
@@ -41,7 +41,7 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
                 charset = fetch.charset_of(body) if kind == "html" and body.strip() else None
             if not body.strip():
                 raise fetch.FetchError("empty response" if status else "empty file", status)
-            digest = fetch.store_raw(s.raw_dir, body)
+            digest = fetch.store_raw(s.raw, body)
             return {**base, "raw_sha256": digest, "kind": kind, "http_status": status, "fetched_at": stamp,
                     "charset": charset}, None
         except fetch.FetchError as exc:
@@ -60,9 +60,9 @@ def fetch_stage(s: Settings, run: dict, part: int | None = None) -> dict:
     rows = [r for r, _ in results if r is not None]
     logs = [log for _, log in results if log is not None]
     notes = robots_notes(client)
-    staging.write_rows(run, "fetched", rows, part)
+    staging.write_rows(s, run, "fetched", rows, part)
     counts = {"fetched": len(rows), "fetch_failed": len(logs), "robots_notes": len(notes)}
-    return staging.finish_stage(run, "fetch", counts, logs + notes, part)
+    return staging.finish_stage(s, run, "fetch", counts, logs + notes, part)
 
 
 def robots_notes(client: Client) -> list[LogRecord]:
@@ -77,7 +77,7 @@ def _store_summary(s: Settings, c: Candidate) -> str | None:
         return None
     record = {"title": c.feed_title, "text": c.feed_summary,
               "published_at": c.feed_published.isoformat() if c.feed_published else None}
-    return fetch.store_raw(s.raw_dir, json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return fetch.store_raw(s.raw, json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
 def _http_date(resp) -> str:

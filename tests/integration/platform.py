@@ -40,8 +40,12 @@ class Platform:
     """`with Platform(tmp, env) as p:` starts everything, `p.api(...)` calls the REST API; on exit every
     process group is stopped and the metadata database dropped."""
 
-    def __init__(self, workdir: Path, newsmon_env: dict[str, str], worker_concurrency: int = 2):
+    def __init__(self, workdir: Path, newsmon_env: dict[str, str], worker_concurrency: int = 2, workers: int = 1,
+                 writers: int = 1):
+        """workers: Celery workers (processes of their own, as on separate machines); writers: the slots
+        of the pool newsmon_duckdb that the loads share (1 for a DuckDB file, more on a lake)."""
         self.workdir = workdir
+        self.workers, self.writers = workers, writers
         self.db = f"newsmon_it_{uuid.uuid4().hex[:8]}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -74,9 +78,11 @@ class Platform:
         try:
             self._redis_flush()
             self.airflow("db", "migrate")
-            self.airflow("pools", "set", "newsmon_duckdb", "1", "DuckDB allows one writer")
+            self.airflow("pools", "set", "newsmon_duckdb", str(self.writers), "Newsmon writers")
+            workers = [(f"worker{i}" if i else "worker", ["celery", "worker", "--celery-hostname", f"w{i}@%h"])
+                       for i in range(self.workers)]
             for name, args in (("api-server", ["api-server"]), ("scheduler", ["scheduler"]),
-                               ("dag-processor", ["dag-processor"]), ("worker", ["celery", "worker"])):
+                               ("dag-processor", ["dag-processor"]), *workers):
                 log = (self.workdir / f"{name}.log").open("w")
                 self.procs.append(subprocess.Popen(["airflow", *args], env=self.env, cwd=REPO_ROOT,
                                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
@@ -130,6 +136,15 @@ class Platform:
             run = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id)}")
             return run["state"] if run and run["state"] in ("success", "failed") else None
         return self._wait(done, timeout, f"{dag_id} {run_id}")
+
+    def tasks_per_worker(self) -> list[int]:
+        """How many tasks each Celery worker received (its log says so for each)."""
+        logs = sorted(self.workdir.glob("worker*.log"))
+        return [p.read_text(errors="replace").count("Task execute_workload[") for p in logs]
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id)}/taskInstances?limit=1000"
+        return self.api("GET", path)["task_instances"]
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100&order_by=logical_date")["dag_runs"]
