@@ -154,10 +154,10 @@ def main() -> None:
             for view in queries.QUERIES:
                 print(f"{view:22} {file_views[view]:8.3f} {lake_views[view]:8.3f} "
                       f"{lake_views[view] / file_views[view]:9.2f}")
-            worst = max(lake_views[v] / file_views[v] for v in queries.QUERIES)
-            ratio = statistics.median(lake_views[v] / file_views[v] for v in queries.QUERIES)
-            print(f"median ratio {ratio:.2f}, worst {worst:.2f}; goal: within {GOAL_VIEWS:g}x "
-                  f"({'ok' if worst <= GOAL_VIEWS else 'OVER'} for every view)")
+            ratios = {v: lake_views[v] / file_views[v] for v in queries.QUERIES}
+            over = [v for v, r in ratios.items() if r > GOAL_VIEWS]
+            print(f"median ratio {statistics.median(ratios.values()):.2f}, worst {max(ratios.values()):.2f}; goal: "
+                  f"within {GOAL_VIEWS:g}x: {'ok for every view' if not over else 'OVER for ' + ', '.join(over)}")
 
             loads = {"file": [], "lake": []}
             for day in range(args.loads):  # alternating, to spread the machine's drift over both
