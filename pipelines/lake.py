@@ -19,6 +19,7 @@ _DEFAULT = re.compile(r"\s+default\s+(current_timestamp|now\(\)|nextval\([^)]*\)
 # A boolean default is taken only as a string ('false'), which DuckLake casts.
 _BOOLEAN_DEFAULT = re.compile(r"\bdefault\s+(true|false)\b", re.IGNORECASE)
 _MACRO = re.compile(r"\bcreate\s+or\s+replace\s+macro\b", re.IGNORECASE)
+_PASSWORD = re.compile(r"(password\s*=\s*)(\S+)", re.IGNORECASE)
 # The name the lake is attached under in every connection (and in the ATTACH line analysts use).
 ALIAS = "lake"
 
@@ -59,7 +60,9 @@ class Lake:
     s3: S3 | None = None
 
     def __str__(self) -> str:
-        return f"ducklake:postgres:{self.catalog} (data {self.data})"
+        """For messages and logs: the catalog with its password masked."""
+        catalog = _PASSWORD.sub(r"\1***", self.catalog)
+        return f"ducklake:postgres:{catalog} (data {self.data})"
 
     def attach_sql(self, read_only: bool = False, snapshot: int | None = None) -> str:
         """The ATTACH statement, as an analyst would type it in the duckdb CLI (at a snapshot: read-only,
@@ -101,8 +104,9 @@ def attach(con, lake: Lake, read_only: bool = False, snapshot: int | None = None
     try:
         con.execute(lake.attach_sql(read_only, snapshot))
     except duckdb.Error as exc:
-        raise LakeError(f"{lake}: cannot attach the lake ({str(exc).splitlines()[0]}); check NEWSMON_LAKE_CATALOG "
-                        "(its PostgreSQL database must exist) and NEWSMON_LAKE_DATA") from exc
+        said = _PASSWORD.sub(r"\1***", str(exc).splitlines()[0])  # DuckDB's message repeats the catalog string
+        raise LakeError(f"{lake}: cannot attach the lake ({said}); check NEWSMON_LAKE_CATALOG (its PostgreSQL "
+                        "database must exist) and NEWSMON_LAKE_DATA") from None
     con.execute(f"use {ALIAS}")
 
 

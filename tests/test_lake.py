@@ -193,11 +193,12 @@ def test_migrations_become_ducklake_ddl():
                                   "default 'false',\n    at timestamp);\ncreate or replace temp macro m(x) as x;")
 
 
-def test_a_missing_catalog_is_a_clear_error(tmp_path):
-    target = lake.Lake("host=127.0.0.1 port=5432 user=postgres dbname=newsmon_no_such_db connect_timeout=3",
-                       str(tmp_path / "lake"))
-    with pytest.raises(lake.LakeError, match="NEWSMON_LAKE_CATALOG"):
+def test_a_missing_catalog_is_a_clear_error_without_its_password(tmp_path):
+    target = lake.Lake("host=127.0.0.1 port=5432 user=postgres password=hunter2 dbname=newsmon_no_such_db "
+                       "connect_timeout=3", str(tmp_path / "lake"))
+    with pytest.raises(lake.LakeError, match="NEWSMON_LAKE_CATALOG") as failed:
         store.connect(target)
+    assert "hunter2" not in str(failed.value) and failed.value.__cause__ is None
     assert not store.exists(target)
 
 

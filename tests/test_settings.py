@@ -49,3 +49,10 @@ def test_the_storage_setting_names_what_a_lake_needs(tmp_path):
                               "NEWSMON_LAKE_DATA": "s3://b/p/", "NEWSMON_S3_SECRET": "hunter2"})
     assert isinstance(lake.database, Lake) and lake.database.data == "s3://b/p/"
     assert "hunter2" not in repr(lake) and "hunter2" not in repr(lake.database)
+
+
+def test_a_lake_names_its_catalog_without_the_password():
+    from pipelines.lake import Lake
+
+    lake = Lake("host=db user=newsmon password=hunter2 dbname=newsmon_lake", "s3://b/p/")
+    assert "hunter2" not in str(lake) and "password=***" in str(lake) and "dbname=newsmon_lake" in str(lake)
