@@ -358,9 +358,9 @@ def cmd_db_optimize(s: Settings, args) -> int:
     finally:
         con.close()
     if upkeep is None:
-        print(f"Rewrote {rows} search index rows in word order in {time.monotonic() - t0:.1f} s; snapshot published.")
+        print(f"Rewrote {rows} search index rows in key order in {time.monotonic() - t0:.1f} s; snapshot published.")
     else:
-        print(f"Rewrote {rows} search index rows in word order; lake files {upkeep['files']} -> "
+        print(f"Rewrote {rows} search index rows in key order; lake files {upkeep['files']} -> "
               f"{upkeep['files_after']}, snapshots {upkeep['snapshots']} -> {upkeep['snapshots_after']} "
               f"({time.monotonic() - t0:.1f} s).")
     return 0

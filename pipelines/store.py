@@ -191,7 +191,8 @@ def _create_views(con, paths: list[Path]) -> None:
     writing connection would otherwise make a dozen, and conflict with another worker's."""
     import duckdb
 
-    pending = [p for p in paths if not (lake.is_lake(con) and _view_is_current(con, p))]
+    in_lake = lake.is_lake(con)
+    pending = [p for p in paths if not (in_lake and _view_is_current(con, p))]
     while pending:
         failed = []
         for path in pending:

@@ -226,8 +226,7 @@ def _import_into_lake(target: Lake, directory: Path) -> dict:
             lake.attach(con, target)
         except lake.LakeError as exc:
             raise TransferError(str(exc)) from exc
-        held = sum(con.execute(f"select count(*) from {_ident(n)}").fetchone()[0]
-                   for n in _table_names(con) if n not in SEEDED)
+        held = _rows_in(con)
         if held:
             raise TransferError(f"{target} already holds {held} rows: import into a lake with a new, empty catalog "
                                 "database")
@@ -284,8 +283,7 @@ def _rows_held(path: Path) -> str:
     except store.DatabaseVersionError:
         return "a database written by another DuckDB version"
     try:
-        rows = sum(con.execute(f"select count(*) from {_ident(n)}").fetchone()[0]
-                   for n in _table_names(con) if n not in SEEDED)
+        rows = _rows_in(con)
     finally:
         con.close()
     return f"{rows} rows" if rows else ""
@@ -325,6 +323,12 @@ def _open_read_only(path: Path):
             raise store.DatabaseBusy(f"{path}: database is in use by another process; stop the pipeline, or "
                                      f"export its snapshot (--db {store.snapshot_path(path)})") from exc
         raise
+
+
+def _rows_in(con) -> int:
+    """The rows the database holds, less those its migrations seeded."""
+    return sum(con.execute(f"select count(*) from {_ident(n)}").fetchone()[0]
+               for n in _table_names(con) if n not in SEEDED)
 
 
 def _table_names(con) -> list[str]:
