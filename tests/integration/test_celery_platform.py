@@ -130,13 +130,21 @@ def test_scheduler_and_celery_run_trigger_backfill_and_rerun(tmp_path, s3):
                         NEWSMON_DATA_URL="s3://newsmon/files", NEWSMON_S3_ENDPOINT=s3.url, NEWSMON_S3_KEY_ID="k",
                         NEWSMON_S3_SECRET="s")
         try:
-            with Platform(tmp_path / "lake-platform", lake_env, workers=2, writers=2) as af:
+            # The writers' pool starts closed, so the four loads wait for it together; opening two slots at
+            # once then starts two loads side by side, whatever order the scheduler ran the rest in.
+            with Platform(tmp_path / "lake-platform", lake_env, workers=2, writers=0) as af:
                 for dag_id in DAGS:
                     af.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
                 af.api("POST", "/api/v2/backfills", {
                     "dag_id": "newsmon_daily", "from_date": "2026-11-21T00:00:00Z",
                     "to_date": "2026-11-24T00:00:00Z", "run_backwards": False, "dag_run_conf": {},
                     "reprocess_behavior": "none", "max_active_runs": 4})
+                af._wait(lambda: (lambda rs: len(rs) == 4 and all(
+                    ti["state"] == "scheduled" for r in rs for ti in af.task_instances("newsmon_daily", r["dag_run_id"])
+                    if ti["task_id"] == "load"))(
+                    [r for r in af.runs("newsmon_daily") if r["run_type"] == "backfill"]), 900,
+                    "the four loads to wait for the writers' pool")
+                af.airflow("pools", "set", "newsmon_duckdb", "2", "Newsmon writers")
                 runs = af._wait(lambda: (lambda rs: rs if len(rs) == 4 and all(
                     r["state"] in ("success", "failed") for r in rs) else None)(
                     [r for r in af.runs("newsmon_daily") if r["run_type"] == "backfill"]), 900, "the lake backfill")
