@@ -14,7 +14,9 @@ table into it. Then:
 2. a daily load (store.load_run of 1,000 new articles with their mentions, claims and entities, and the
    watchlist evaluated in the transaction) into each: the median of --loads days;
 3. two such loads of different days at once, from two processes, against one alone: articles loaded
-   per second. Goal: at least 1.5x the throughput of one.
+   per second. Goal: at least 1.5x the throughput of one. Printed beside it: the same two loads, each
+   into a lake of its own (a second copy), where nothing is shared and nothing waits: what two loads at
+   once can reach on this machine at all.
 """
 
 from __future__ import annotations
@@ -97,9 +99,9 @@ def one_load(target, day: int, tmp: str) -> float:
     return took
 
 
-def _load_at(target, day: int, tmp: str, start: float) -> tuple[float, float, int]:
+def _load_at(target, day: int, tmp: str, start: float) -> tuple[float, float, dict]:
     """In a process of its own: build the day's batch, wait for the common start, load it; when it began
-    and ended, and the attempts it took."""
+    and ended, and what the load returned (attempts, seconds waited for the writer lock)."""
     con = store.connect(target)
     run = f"lake-bench-day-{day}"
     frames = queries.day_batch(con, 20_000_000 + 1000 * day, run)
@@ -107,16 +109,17 @@ def _load_at(target, day: int, tmp: str, start: float) -> tuple[float, float, in
     began = time.time()
     out = queries.load_day(con, frames, run, Path(tmp) / f"watchlist-{day}.yaml")
     con.close()
-    return began, began + out["seconds"], out["attempts"]
+    return began, began + out["seconds"], out
 
 
-def concurrent(target, days: list[int], tmp: str) -> tuple[float, list[int]]:
-    """Loads of these days at once, a process each; the wall time from the first start to the last end."""
+def concurrent(loads: list[tuple[object, int]], tmp: str) -> tuple[float, list[dict]]:
+    """These (target, day) loads at once, a process each; the wall time from the first start to the last
+    end, and what each load returned."""
     ctx = multiprocessing.get_context("spawn")
     start = time.time() + 15  # after every process has connected and built its batch
-    with ctx.Pool(len(days)) as pool:
-        spans = pool.starmap(_load_at, [(target, d, tmp, start) for d in days])
-    return max(e for _, e, _ in spans) - min(b for b, _, _ in spans), [a for _, _, a in spans]
+    with ctx.Pool(len(loads)) as pool:
+        spans = pool.starmap(_load_at, [(target, d, tmp, start) for target, d in loads])
+    return max(e for _, e, _ in spans) - min(b for b, _, _ in spans), [out for _, _, out in spans]
 
 
 def main() -> None:
@@ -128,8 +131,9 @@ def main() -> None:
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, duckdb {__import__('duckdb').__version__}", flush=True)
-    catalog = f"newsmon_bench_{uuid.uuid4().hex[:8]}"
+    catalog, apart = f"newsmon_bench_{uuid.uuid4().hex[:8]}", f"newsmon_bench_{uuid.uuid4().hex[:8]}"
     admin(f"create database {catalog}")
+    admin(f"create database {apart}")
     moto = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -167,23 +171,33 @@ def main() -> None:
             for name in ("file", "lake"):
                 print(f"  into the {name}: {statistics.median(loads[name]):.3f} s")
 
-            alone, pairs = [], []
+            # A second lake holding the same, for two loads that share nothing.
+            other = lake.Lake(f"{PG} dbname={apart}", data + "-apart" if not args.s3 else "s3://newsmon/apart/", s3)
+            copy_into(other, file)
+            alone, pairs, separate = [], [], []
             for k in range(args.loads):
-                base = 100 + 3 * k
-                alone.append(concurrent(target, [base], tmp)[0])
-                pairs.append(concurrent(target, [base + 1, base + 2], tmp))
+                base = 100 + 5 * k
+                alone.append(concurrent([(target, base)], tmp)[0])
+                pairs.append(concurrent([(target, base + 1), (target, base + 2)], tmp))
+                separate.append(concurrent([(target, base + 3), (other, base + 4)], tmp)[0])
             one = 1000 / statistics.median(alone)
             two = 2000 / statistics.median(t for t, _ in pairs)
-            print(f"\nconcurrent loads into the lake (processes of their own; median of {args.loads})")
-            print(f"  one load alone: {statistics.median(alone):.3f} s, {one:,.0f} articles/s")
-            print(f"  two at once:    {statistics.median(t for t, _ in pairs):.3f} s for both, {two:,.0f} articles/s; "
-                  f"attempts per load {[a for _, att in pairs for a in att]}")
-            print(f"  throughput {two / one:.2f}x of one; goal {GOAL_CONCURRENT:g}x "
+            ceiling = 2000 / statistics.median(separate)
+            outs = [o for _, pair in pairs for o in pair]
+            print(f"\nconcurrent loads (processes of their own; median of {args.loads})")
+            print(f"  one load alone:             {statistics.median(alone):.3f} s, {one:,.0f} articles/s")
+            print(f"  two at once into the lake:  {statistics.median(t for t, _ in pairs):.3f} s for both, "
+                  f"{two:,.0f} articles/s, {two / one:.2f}x of one; goal {GOAL_CONCURRENT:g}x "
                   f"({'ok' if two / one >= GOAL_CONCURRENT else 'UNDER'})")
+            print(f"    attempts per load {[o['attempts'] for o in outs]}, "
+                  f"seconds waited for the writer lock {[round(o['lock_wait'], 2) for o in outs]}")
+            print(f"  two at once, a lake each:   {statistics.median(separate):.3f} s for both, {ceiling:,.0f} "
+                  f"articles/s, {ceiling / one:.2f}x of one (nothing shared: this machine's ceiling)")
     finally:
         if moto:
             moto.terminate()
         admin(f"drop database if exists {catalog} with (force)")
+        admin(f"drop database if exists {apart} with (force)")
 
 
 def start_moto(folder: Path):

@@ -249,29 +249,34 @@ def load_run(con, run: dict, frames: dict, dq_rows: list[dict], log_rows: list[d
             with the stored bytes, what `reprocess` rebuilds the run from. Written for a quarantined batch too.
 
     Returns:
-        Counts of what was written.
+        Counts of what was written, with the attempts it took and the seconds it waited for the lake's
+        writer lock.
 
-    On a lake another process's load may commit first and conflict with this one (both rewrote a mart's
-    rows, say): the transaction is rolled back and done again, up to LOAD_ATTEMPTS times, on the lake
-    as the other left it. Done again, a load of the same run finds its own rows and changes nothing.
+    On a lake the loads of several processes commit one after another: each holds the lake's writer lock
+    (lake.writer_lock) for its transaction. Another writer may still commit first and conflict with this
+    one: the transaction is rolled back and done again, up to LOAD_ATTEMPTS times, on the lake as the
+    other left it. Done again, a load of the same run finds its own rows and changes nothing.
     """
     import duckdb
 
     frames = {name: _typed(df) for name, df in frames.items()}
     attempt = 1
-    while True:
-        try:
-            return {**_write_run(con, run, frames, dq_rows, log_rows, alert_rows_fn, content, feed_state, fetched),
-                    "attempts": attempt}
-        except duckdb.TransactionException as exc:
-            if "conflict" not in str(exc).lower() or attempt == LOAD_ATTEMPTS:
-                raise
-        # Apart, so that two loads that conflicted do not meet again at the same moment.
-        time.sleep(random.uniform(0.1, 0.5) * 2 ** (attempt - 1))
-        attempt += 1
+    with lake.writer_lock(con) as waited:
+        while True:
+            try:
+                return {**_write_run(con, run, frames, dq_rows, log_rows, alert_rows_fn, content, feed_state,
+                                     fetched), "attempts": attempt, "lock_wait": round(waited, 3)}
+            except duckdb.TransactionException as exc:
+                if "conflict" not in str(exc).lower() or attempt == LOAD_ATTEMPTS:
+                    raise
+            # Apart, so that two loads that conflicted do not meet again at the same moment.
+            time.sleep(random.uniform(0.1, 0.5) * 2 ** (attempt - 1))
+            attempt += 1
 
 
-# Tries of a load whose commit conflicts with another process's (a lake only; a DuckDB file has one writer).
+# Tries of a load whose commit conflicts with another writer's. Loads and `db optimize` wait for each
+# other at the lake's writer lock; a conflict then comes from a writer that does not take it (another
+# tool, or a load whose lock connection was cut while DuckLake's own went on).
 LOAD_ATTEMPTS = 6
 
 
