@@ -191,12 +191,12 @@ def writer_lock(con, wait_seconds: float = WRITER_WAIT_SECONDS):
     (benchmarks/lake.py). It is a session lock of the catalog's PostgreSQL, so a writer that dies, or
     whose connection drops, lets go of it. The DuckLake transaction must begin after it is held: it
     then reads what the previous holder committed."""
-    import psycopg2
-
     catalog = catalog_of(con)
     if catalog is None:
         yield 0.0
         return
+    import psycopg2
+
     began = time.monotonic()
     try:
         pg = psycopg2.connect(catalog, connect_timeout=10, application_name="newsmon writer lock")
