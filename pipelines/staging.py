@@ -5,6 +5,8 @@ each stage's counts and failures as JSON. The DAG's XCom carries only the run re
 
 from __future__ import annotations
 
+import fnmatch
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -52,10 +54,12 @@ def read_all(s: Settings, run: dict, name: str) -> list[dict]:
 
 
 def read_rows(s: Settings, run: dict, name: str, part: int | None = None) -> list[dict]:
-    run_folder, file = folder(s, run), part_name(name, part)
-    if not run_folder.exists(file):
+    import pandas as pd
+
+    data = folder(s, run).read_bytes(part_name(name, part))  # None where there is no such file
+    if data is None:
         return []
-    df = run_folder.read_parquet(file)
+    df = pd.read_parquet(io.BytesIO(data))
     df = df.astype(object).where(df.notna(), None)
     rows = df.to_dict("records")
     for r in rows:
@@ -83,9 +87,11 @@ def logs(s: Settings, run: dict) -> list[dict]:
     return [x for f in run_folder.names("log_*.json") for x in read_json(run_folder, f, [])]
 
 
-def stage_counts(run_folder: Folder, stage: str) -> dict | None:
-    """One stage's counts, its batches added up; None while the stage has not finished any batch."""
-    names = run_folder.names(f"counts_{stage}*.json")
+def stage_counts(run_folder: Folder, stage: str, listed: list[str] | None = None) -> dict | None:
+    """One stage's counts, its batches added up; None while the stage has not finished any batch.
+    listed: the folder's counts files, where the caller has listed them already."""
+    pattern = f"counts_{stage}*.json"
+    names = run_folder.names(pattern) if listed is None else fnmatch.filter(listed, pattern)
     if not names:
         return None
     out: dict = {}
@@ -98,9 +104,10 @@ def stage_counts(run_folder: Folder, stage: str) -> dict | None:
 def run_counts(s: Settings, run: dict) -> dict:
     """The run's counts so far: every stage's, batches added up."""
     run_folder = folder(s, run)
+    listed = run_folder.names("counts_*.json")  # one listing, not one per stage (each a request on S3)
     out: dict = {}
     for stage in STAGES:
-        out.update(stage_counts(run_folder, stage) or {})
+        out.update(stage_counts(run_folder, stage, listed) or {})
     return out
 
 
